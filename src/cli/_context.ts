@@ -1,0 +1,116 @@
+/**
+ * What a running command gets: its parsed flags, the output, and lazily
+ * resolved settings, identity and room (Redis is only contacted on first use).
+ *
+ * @module
+ */
+import { roomConfig } from "../config.ts";
+import { InvalidValueError } from "../errors.ts";
+import { resolveIdentity } from "../identity.ts";
+import type { AgentIdentity } from "../identity.ts";
+import { connectRedis } from "../redis/connect.ts";
+import type { RedisPort } from "../redis/port.ts";
+import { Room } from "../room.ts";
+import type { FlagSpec, ParsedLine } from "./_args.ts";
+import { UsageError } from "./_args.ts";
+import { env, resolveEndpoint, resolveRoomName, resolveToken, type Settings } from "./_env.ts";
+import type { Output } from "./_output.ts";
+
+/** A command of the CLI. */
+export interface Command {
+  /** Command word. */
+  name: string;
+  /** One-line summary for the command list. */
+  summary: string;
+  /** Usage line after `agentroom `, e.g. `post <type> [payload] [flags]`. */
+  usage: string;
+  /** Extra help paragraphs. */
+  details?: string[];
+  /** Example invocations (without the leading `agentroom `). */
+  examples: string[];
+  /** The command's own flags. */
+  flags: Record<string, FlagSpec>;
+  /** How many positional arguments it takes. */
+  args: { min: number; max: number; what: string };
+  /** Runs the command and returns the exit code. */
+  run(ctx: Context): Promise<number>;
+}
+
+/** The running command's context. */
+export class Context {
+  /** Parsed flags and positionals. */
+  readonly line: ParsedLine;
+  /** Where to write. */
+  readonly out: Output;
+  #settings?: Settings;
+  #port?: RedisPort;
+  #room?: Room;
+
+  /** Creates a context for a parsed line. */
+  constructor(line: ParsedLine, out: Output) {
+    this.line = line;
+    this.out = out;
+  }
+
+  /** Whether `--json` was given. */
+  get json(): boolean {
+    return this.line.values.json === true;
+  }
+
+  /** A string flag's value, if given. */
+  flag(name: string): string | undefined {
+    const value = this.line.values[name];
+    return typeof value === "string" ? value : undefined;
+  }
+
+  /** A boolean flag's value. */
+  bool(name: string): boolean {
+    return this.line.values[name] === true;
+  }
+
+  /** Settings from flags and environment, resolved once. */
+  get settings(): Settings {
+    if (!this.#settings) {
+      const transport = env("AGENTROOM_TRANSPORT") ?? "resp";
+      if (transport !== "resp" && transport !== "ioredis") {
+        throw new UsageError(`AGENTROOM_TRANSPORT must be resp or ioredis, got ${transport}`);
+      }
+      let endpoint;
+      try {
+        endpoint = resolveEndpoint({ redis: this.flag("redis"), addr: this.flag("addr") });
+      } catch (error) {
+        if (error instanceof InvalidValueError) throw new UsageError(error.message);
+        throw error;
+      }
+      this.#settings = {
+        endpoint,
+        ...resolveRoomName({ repo: this.flag("repo"), branch: this.flag("branch") }, Deno.cwd()),
+        handle: this.flag("agent") ?? env("AGENTROOM_AGENT") ?? "",
+        token: resolveToken(),
+        transport,
+      };
+    }
+    return this.#settings;
+  }
+
+  /** The actor's identity (handle qualified with the session token). */
+  get identity(): AgentIdentity {
+    return resolveIdentity(this.settings.handle, this.settings.token);
+  }
+
+  /** The room, connecting to Redis on first use. */
+  async room(): Promise<Room> {
+    if (!this.#room) {
+      const settings = this.settings;
+      const config = roomConfig({ repo: settings.repo, branch: settings.branch });
+      this.#port = await connectRedis(settings.endpoint, { transport: settings.transport });
+      this.#room = new Room(this.#port, config);
+    }
+    return this.#room;
+  }
+
+  /** Closes the Redis connection if one was opened. */
+  async close(): Promise<void> {
+    await this.#port?.close();
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The CLI dispatcher: find the command, parse its flags, run it, map every
+ * error to one `error:` line and an exit code. The single place where CLI
+ * errors are caught.
+ *
+ * @module
+ */
+import { AgentroomError, RedisUnavailableError } from "../errors.ts";
+import { findCommand, parseCommandArgs, UsageError } from "./_args.ts";
+import { type Command, Context } from "./_context.ts";
+import { type Output, processOutput } from "./_output.ts";
+import { commandHelp, rootHelp } from "./help.ts";
+import { leave } from "./leave.ts";
+import { post } from "./post.ts";
+import { tail } from "./tail.ts";
+import { version } from "./version.ts";
+import { who } from "./who.ts";
+
+/** Exit codes of the CLI. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, conflict: 3 } as const;
+
+/** Every command, in help order. */
+export const COMMANDS: readonly Command[] = [post, tail, who, leave, version];
+
+const helpCommand: Command = {
+  name: "help",
+  summary: "show help for a command",
+  usage: "help [command]",
+  examples: ["help", "help tail"],
+  flags: {},
+  args: { min: 0, max: 1, what: "[command]" },
+  run: (ctx) => {
+    const topic = ctx.line.positionals[0];
+    if (topic === undefined) {
+      ctx.out.line(rootHelp(ALL));
+      return Promise.resolve(EXIT.ok);
+    }
+    const command = ALL.find((c) => c.name === topic);
+    if (!command) throw new UsageError(`unknown help topic ${JSON.stringify(topic)}`);
+    ctx.out.line(commandHelp(command));
+    return Promise.resolve(EXIT.ok);
+  },
+};
+
+const ALL: readonly Command[] = [...COMMANDS, helpCommand];
+
+/**
+ * Runs the CLI on `args` and returns the exit code. Never exits the process.
+ *
+ * @param args command-line arguments
+ * @param out where to write
+ * @returns the exit code
+ */
+export async function main(args: string[], out: Output = processOutput): Promise<number> {
+  let ctx: Context | undefined;
+  let name = "";
+  try {
+    const found = findCommand(args);
+    name = found.command;
+    if (found.index === -1) {
+      const line = parseCommandArgs("", args, {});
+      if (line.values.help) {
+        out.line(rootHelp(ALL));
+        return EXIT.ok;
+      }
+      out.line(rootHelp(ALL));
+      throw new UsageError("missing command");
+    }
+    const command = ALL.find((c) => c.name === name);
+    if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
+    const rest = [...args.slice(0, found.index), ...args.slice(found.index + 1)];
+    const line = parseCommandArgs(name, rest, command.flags);
+    if (line.values.help) {
+      out.line(commandHelp(command));
+      return EXIT.ok;
+    }
+    const count = line.positionals.length;
+    if (count < command.args.min) {
+      throw new UsageError(`missing argument: ${name} takes ${command.args.what}`, name);
+    }
+    if (count > command.args.max) {
+      const takes = command.args.max === 0 ? "no arguments" : command.args.what;
+      throw new UsageError(
+        `too many arguments: ${name} takes ${takes} (quote a payload with spaces)`,
+        name,
+      );
+    }
+    ctx = new Context(line, out);
+    return await command.run(ctx);
+  } catch (error) {
+    return report(out, error, name);
+  } finally {
+    await ctx?.close().catch(() => {});
+  }
+}
+
+function report(out: Output, error: unknown, command: string): number {
+  if (error instanceof UsageError) {
+    const topic = error.command || command;
+    const hint = topic && ALL.some((c) => c.name === topic)
+      ? `run 'agentroom ${topic} --help'`
+      : "run 'agentroom --help'";
+    out.error(`${error.message}; ${hint}`);
+    return EXIT.usage;
+  }
+  if (error instanceof RedisUnavailableError) {
+    out.error(
+      `${error.message}; start redis-server or point --redis / AGENTROOM_REDIS_URL at a running Redis`,
+    );
+    return EXIT.failure;
+  }
+  if (error instanceof AgentroomError) {
+    out.error(error.message);
+    return error.code === "conflict" ? EXIT.conflict : EXIT.failure;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  out.error(`internal: ${message}`);
+  return EXIT.failure;
+}

@@ -1,0 +1,144 @@
+/**
+ * `agentroom tail`: read the room's history, optionally following it live.
+ *
+ * @module
+ */
+import type { RoomEvent } from "../codec.ts";
+import { sanitizeHandle } from "../identity.ts";
+import { refreshPresence } from "../presence.ts";
+import { type Room, validateStreamId } from "../room.ts";
+import { intFlag, listFlag, parseDuration, UsageError } from "./_args.ts";
+import type { Command, Context } from "./_context.ts";
+import { eventJson, eventLines } from "./_output.ts";
+
+/** Most events `tail` reads in one go. */
+export const MAX_TAIL = 5000;
+const DEFAULT_TAIL = 100;
+
+/** The tail command. */
+export const tail: Command = {
+  name: "tail",
+  summary: "show recent events (filter, follow live)",
+  usage: "tail [--count N] [--since DURATION|ID] [--type T]... [--from AGENT] [--to-me] [--follow]",
+  details: [
+    `Shows the newest --count events (default ${DEFAULT_TAIL}, at most ${MAX_TAIL}), oldest first.`,
+    "With filters, up to 5000 recent events are scanned, then the newest matches are kept.",
+    "--follow keeps streaming new events until Ctrl-C; with --json, output is JSON Lines.",
+  ],
+  examples: [
+    "tail --count 20",
+    "tail --since 15m --type NOTE,QUESTION",
+    "tail --follow --json",
+  ],
+  flags: {
+    count: {
+      type: "string",
+      short: "n",
+      value: "N",
+      help: `how many events (default ${DEFAULT_TAIL})`,
+    },
+    limit: { type: "string", value: "N", help: "same as --count" },
+    since: {
+      type: "string",
+      value: "DURATION|ID",
+      help: "only events newer than 15m, 2h, or an event id",
+    },
+    type: {
+      type: "string",
+      multiple: true,
+      value: "T",
+      help: "only these types (repeat or comma-separate)",
+    },
+    from: { type: "string", value: "AGENT", help: "only events from this agent id or handle" },
+    "to-me": { type: "boolean", help: "only events addressed to you" },
+    follow: { type: "boolean", short: "f", help: "keep streaming new events (blocking read)" },
+  },
+  args: { min: 0, max: 0, what: "" },
+  run: async (ctx: Context) => {
+    const countText = ctx.flag("count") ?? ctx.flag("limit");
+    const count = intFlag("tail", "count", countText, DEFAULT_TAIL);
+    if (count === 0 || count > MAX_TAIL) {
+      throw new UsageError(`--count must be between 1 and ${MAX_TAIL}, got ${count}`, "tail");
+    }
+    const since = ctx.flag("since");
+    const sinceMs = since === undefined ? undefined : parseDuration(since);
+    if (since !== undefined && sinceMs === undefined) {
+      try {
+        validateStreamId(since);
+      } catch {
+        throw new UsageError(
+          `--since must be a duration (15m, 2h30m) or an event id, got ${JSON.stringify(since)}`,
+          "tail",
+        );
+      }
+    }
+    const filter = eventFilter(ctx);
+    const room = await ctx.room();
+    let cursor: string | undefined;
+    if (sinceMs !== undefined) cursor = `${Math.max(0, (await room.serverTime()) - sinceMs)}-0`;
+    else if (since !== undefined) cursor = since;
+    const scan = filter ? MAX_TAIL : count;
+    const batch = cursor === undefined
+      ? await room.recent(scan)
+      : await room.recentSince(cursor, scan);
+    const shown = (filter ? batch.filter(filter) : batch).slice(-count);
+    for (const event of shown) print(ctx, event);
+    if (ctx.bool("follow")) {
+      await refreshPresence(room, ctx.identity);
+      await follow(ctx, room, batch.at(-1)?.id ?? cursor ?? "0-0", filter);
+      return 0;
+    }
+    await refreshPresence(room, ctx.identity);
+    return 0;
+  },
+};
+
+function print(ctx: Context, event: RoomEvent): void {
+  if (ctx.json) ctx.out.json(eventJson(event));
+  else for (const line of eventLines(event)) ctx.out.line(line);
+}
+
+function eventFilter(ctx: Context): ((e: RoomEvent) => boolean) | undefined {
+  const types = new Set(listFlag(ctx.line.values.type));
+  const from = ctx.flag("from");
+  const toMe = ctx.bool("to-me");
+  if (types.size === 0 && from === undefined && !toMe) return undefined;
+  const me = toMe ? ctx.identity.agent_id : "";
+  const fromId = from === undefined ? "" : sanitizeHandle(from.trim());
+  return (e) =>
+    (types.size === 0 || types.has(e.type)) &&
+    (from === undefined || e.agent_id === fromId || e.agent_handle === fromId) &&
+    (!toMe || e.to === me);
+}
+
+async function follow(
+  ctx: Context,
+  room: Room,
+  start: string,
+  filter: ((e: RoomEvent) => boolean) | undefined,
+): Promise<void> {
+  let cursor = start;
+  let stopping = false;
+  const stop = () => {
+    stopping = true;
+    room.redis.close();
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  try {
+    for (;;) {
+      let events: RoomEvent[];
+      try {
+        events = await room.waitForEvents(cursor, { blockMs: 0, count: 100 });
+      } catch (error) {
+        if (stopping) return;
+        throw error;
+      }
+      for (const event of events) {
+        cursor = event.id;
+        if (!filter || filter(event)) print(ctx, event);
+      }
+    }
+  } finally {
+    Deno.removeSignalListener("SIGINT", stop);
+  }
+}

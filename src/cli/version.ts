@@ -1,0 +1,50 @@
+/**
+ * `agentroom version`: what is running.
+ *
+ * @module
+ */
+import { PACKAGE_NAME, VERSION } from "../version.ts";
+import type { Command, Context } from "./_context.ts";
+
+/** The version command. */
+export const version: Command = {
+  name: "version",
+  summary: "show version, runtime, target and executable checksum",
+  usage: "version [--json]",
+  details: [
+    "The executable is the compiled agentroom binary, or the deno binary when run from source;",
+    "its SHA-256 lets you check a download against SHA256SUMS.",
+  ],
+  examples: ["version", "version --json"],
+  flags: {},
+  args: { min: 0, max: 0, what: "" },
+  run: async (ctx: Context) => {
+    const executable = Deno.execPath();
+    let sha256 = "";
+    try {
+      const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(executable));
+      sha256 = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+    } catch (error) {
+      ctx.out.warn(`cannot hash ${executable}: ${(error as Error).message}`);
+    }
+    const info = {
+      name: PACKAGE_NAME,
+      version: VERSION,
+      deno: Deno.version.deno,
+      typescript: Deno.version.typescript,
+      target: Deno.build.target,
+      executable,
+      sha256,
+    };
+    if (ctx.json) {
+      ctx.out.json(info);
+      return 0;
+    }
+    ctx.out.line(`agentroom ${info.version} (${info.name})`);
+    ctx.out.line(`deno: ${info.deno} (typescript ${info.typescript})`);
+    ctx.out.line(`target: ${info.target}`);
+    ctx.out.line(`executable: ${info.executable}`);
+    ctx.out.line(`sha256: ${info.sha256 || "(unavailable)"}`);
+    return 0;
+  },
+};

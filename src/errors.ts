@@ -1,0 +1,100 @@
+/**
+ * Errors of agentroom. Every error a caller may catch extends
+ * {@linkcode AgentroomError} and carries a stable `code`. Contention (a lost
+ * claim, a conflicting lease) is returned as a value, never thrown.
+ *
+ * @module
+ */
+
+/** Stable machine-readable error codes. */
+export type ErrorCode =
+  | "invalid_value"
+  | "payload_too_large"
+  | "not_found"
+  | "redis_unavailable"
+  | "redis_error"
+  | "timeout"
+  | "conflict";
+
+/** Base class of every agentroom error. */
+export class AgentroomError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: ErrorCode;
+  /**
+   * Creates an error.
+   * @param code stable code
+   * @param message sentence-case message, no final period
+   * @param options standard error options (`cause`)
+   */
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "AgentroomError";
+    this.code = code;
+  }
+}
+
+/** A value given to the library is invalid (bad name, bad id, bad duration). */
+export class InvalidValueError extends AgentroomError {
+  /** Creates the error with a message that says what was wrong. */
+  constructor(message: string, options?: ErrorOptions) {
+    super("invalid_value", message, options);
+    this.name = "InvalidValueError";
+  }
+}
+
+/** A payload is larger than the room's cap; nothing was written. */
+export class PayloadTooLargeError extends AgentroomError {
+  /** Size of the rejected payload in bytes. */
+  readonly size: number;
+  /** The cap in bytes. */
+  readonly limit: number;
+  /** Creates the error for a payload of `size` bytes against `limit`. */
+  constructor(size: number, limit: number) {
+    super(
+      "payload_too_large",
+      `Cannot publish event: payload is ${size} bytes, max ${limit} bytes`,
+    );
+    this.name = "PayloadTooLargeError";
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+/** Something looked up by id does not exist. */
+export class NotFoundError extends AgentroomError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super("not_found", message, options);
+    this.name = "NotFoundError";
+  }
+}
+
+/** Redis could not be reached, or the connection broke. */
+export class RedisUnavailableError extends AgentroomError {
+  /** The address that failed (no password). */
+  readonly address: string;
+  /** Creates the error for `address`. */
+  constructor(address: string, detail: string, options?: ErrorOptions) {
+    super("redis_unavailable", `Cannot reach Redis at ${address}: ${detail}`, options);
+    this.name = "RedisUnavailableError";
+    this.address = address;
+  }
+}
+
+/** Redis answered a command with an error reply. */
+export class RedisCommandError extends AgentroomError {
+  /** Creates the error from the server's error text. */
+  constructor(message: string, options?: ErrorOptions) {
+    super("redis_error", message, options);
+    this.name = "RedisCommandError";
+  }
+}
+
+/** A command or a wait did not finish within its deadline. */
+export class TimeoutError extends AgentroomError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super("timeout", message, options);
+    this.name = "TimeoutError";
+  }
+}

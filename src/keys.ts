@@ -1,0 +1,97 @@
+/**
+ * Every Redis key of agentroom is built here. All keys of one room share the
+ * hash tag `{<repo>:<branch>}`, so every script of a room runs on one Redis
+ * Cluster slot: `ar:{<repo>:<branch>}:<suffix>`.
+ *
+ * Variable parts (repo, branch, agent, session, task ids) are escaped so they
+ * never contain `:`, `{`, `}`, `%`, whitespace or control characters. Fixed
+ * keys are single words (`events`, `presence-index`) and variable keys are
+ * `<kind>:<escaped>`; so an agent called `index` cannot clobber an index key
+ * and no two names produce the same key.
+ *
+ * @module
+ */
+import type { RoomCoordinates } from "./config.ts";
+
+/**
+ * Escapes one key part: `%`, `:`, `{`, `}`, whitespace and control
+ * characters become `%XX` (UTF-8 bytes). Everything else is kept, so common
+ * names stay readable.
+ *
+ * @param part raw text
+ * @returns text safe to embed in a key
+ */
+export function escapeKeyPart(part: string): string {
+  // deno-lint-ignore no-control-regex
+  return part.replace(/[%:{}\s\u0000-\u001f\u007f-\u009f]/gu, (ch) => {
+    let out = "";
+    for (const byte of new TextEncoder().encode(ch)) {
+      out += "%" + byte.toString(16).toUpperCase().padStart(2, "0");
+    }
+    return out;
+  });
+}
+
+/** The keys of one room. */
+export interface RoomKeys {
+  /** The hash-tagged prefix shared by every key of the room (`ar:{repo:branch}`). */
+  readonly prefix: string;
+  /** The room's event stream. */
+  readonly events: string;
+  /** Sorted set of live presence ids scored by expiry (ms, server clock). */
+  readonly presenceIndex: string;
+  /** Presence record of one agent. */
+  presence(agentId: string): string;
+  /** Scratchpad entry. */
+  scratchpad(name: string): string;
+  /** Read cursor of one session. */
+  cursor(sessionId: string): string;
+}
+
+/**
+ * Builds the key set of a room.
+ *
+ * @param room repo and branch
+ * @returns the key builders
+ */
+export function roomKeys(room: RoomCoordinates): RoomKeys {
+  const prefix = `ar:{${escapeKeyPart(room.repo)}:${escapeKeyPart(room.branch)}}`;
+  const fixed = (word: string) => `${prefix}:${word}`;
+  const variable = (kind: string) => (id: string) => `${prefix}:${kind}:${escapeKeyPart(id)}`;
+  return {
+    prefix,
+    events: fixed("events"),
+    presenceIndex: fixed("presence-index"),
+    presence: variable("presence"),
+    scratchpad: variable("state"),
+    cursor: variable("cursor"),
+  };
+}
+
+/**
+ * The Redis Cluster hash slot of a key (CRC16/XMODEM of its hash tag, mod 16384).
+ *
+ * @param key a Redis key
+ * @returns the slot number, 0–16383
+ */
+export function clusterSlot(key: string): number {
+  const bytes = new TextEncoder().encode(key);
+  let start = 0;
+  let end = bytes.length;
+  const open = bytes.indexOf(0x7b);
+  if (open !== -1) {
+    const close = bytes.indexOf(0x7d, open + 1);
+    if (close > open + 1) {
+      start = open + 1;
+      end = close;
+    }
+  }
+  let crc = 0;
+  for (let i = start; i < end; i++) {
+    crc ^= bytes[i]! << 8;
+    for (let bit = 0; bit < 8; bit++) {
+      crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+    }
+  }
+  return crc % 16384;
+}

@@ -1,0 +1,265 @@
+/**
+ * The room: an append-only event stream per repository and branch, plus a
+ * small scratchpad. Every method takes values and returns values.
+ *
+ * @module
+ */
+import type { RoomConfig } from "./config.ts";
+import { decodeStreamEntries, decodeStreamEntry, encodeEventFields } from "./codec.ts";
+import type { JsonValue, RoomEvent } from "./codec.ts";
+import { InvalidValueError, PayloadTooLargeError } from "./errors.ts";
+import type { AgentIdentity } from "./identity.ts";
+import { type RoomKeys, roomKeys } from "./keys.ts";
+import type { RedisPort, RedisReply } from "./redis/port.ts";
+import { PUBLISH } from "./scripts.ts";
+
+/** What a caller supplies to publish an event. */
+export interface PublishInput {
+  /** Event type: 1–64 characters, no whitespace or control characters. */
+  type: string;
+  /** Who writes it. */
+  agent: AgentIdentity;
+  /** Any JSON value; `null` for none. */
+  payload?: JsonValue;
+  /** Destination agent id or room key. */
+  to?: string;
+  /** Id of the event this one answers. */
+  reply_to?: string;
+}
+
+/** Longest accepted event type. */
+export const MAX_TYPE_LENGTH = 64;
+const STREAM_ID = /^\d{1,20}(-\d{1,20})?$/;
+
+/**
+ * Checks an event type.
+ *
+ * @param type candidate type
+ * @returns the type
+ * @throws {InvalidValueError} when empty, too long, or containing whitespace or control characters
+ */
+export function validateEventType(type: string): string {
+  if (type.trim() === "") throw new InvalidValueError("Cannot publish event: type is empty");
+  if (Array.from(type).length > MAX_TYPE_LENGTH) {
+    throw new InvalidValueError(
+      `Cannot publish event: type is longer than ${MAX_TYPE_LENGTH} characters`,
+    );
+  }
+  // deno-lint-ignore no-control-regex
+  if (/[\s\u0000-\u001f\u007f-\u009f]/u.test(type)) {
+    throw new InvalidValueError(
+      `Cannot publish event: type ${JSON.stringify(type)} has whitespace or control characters`,
+    );
+  }
+  return type;
+}
+
+/**
+ * Checks a stream id such as `1763700000000-0` (or `1763700000000`).
+ *
+ * @param id candidate id
+ * @returns the id
+ * @throws {InvalidValueError} when it is not a stream id
+ */
+export function validateStreamId(id: string): string {
+  if (!STREAM_ID.test(id)) {
+    throw new InvalidValueError(
+      `Invalid event id ${JSON.stringify(id)}: expected a stream id like 1763700000000-0`,
+    );
+  }
+  return id;
+}
+
+/** A room bound to a Redis port. */
+export class Room {
+  /** The room's configuration. */
+  readonly config: RoomConfig;
+  /** The room's keys. */
+  readonly keys: RoomKeys;
+  /** The port this room talks through. */
+  readonly redis: RedisPort;
+
+  /**
+   * Binds a room configuration to a Redis port. Opening is free: nothing is
+   * sent until a method is called.
+   *
+   * @param redis the port
+   * @param config the room (see `roomConfig()`)
+   */
+  constructor(redis: RedisPort, config: RoomConfig) {
+    this.redis = redis;
+    this.config = config;
+    this.keys = roomKeys(config);
+  }
+
+  /**
+   * Publishes an event. The id and timestamp come from the Redis server; the
+   * stream's idle TTL is re-armed in the same script. A rejected event writes
+   * nothing.
+   *
+   * @param input the event
+   * @returns the stored event
+   * @throws {InvalidValueError} for a bad type
+   * @throws {PayloadTooLargeError} when the payload's JSON exceeds the cap
+   */
+  async publish(input: PublishInput): Promise<RoomEvent> {
+    const event: Omit<RoomEvent, "id"> = {
+      type: validateEventType(input.type),
+      agent_id: input.agent.agent_id,
+      agent_handle: input.agent.handle,
+      session_id: input.agent.session_id,
+      to: input.to ?? "",
+      reply_to: input.reply_to ?? "",
+      payload: input.payload ?? null,
+      timestamp: 0,
+    };
+    if (event.reply_to !== "") validateStreamId(event.reply_to);
+    const fields = encodeEventFields(event).slice(0, -2); // timestamp comes from the server
+    const size = new TextEncoder().encode(fields[13]).length;
+    const cap = this.config.maxPayloadBytes;
+    if (cap > 0 && size > cap) throw new PayloadTooLargeError(size, cap);
+    const reply = await this.redis.evalScript(PUBLISH, [this.keys.events], [
+      this.config.streamTtlMs,
+      this.config.streamMaxLen,
+      ...fields,
+    ]) as [string, string];
+    return { id: reply[0], ...event, timestamp: Number(reply[1]) };
+  }
+
+  /**
+   * The newest `count` events, oldest first.
+   * @param count how many (at least 1)
+   */
+  async recent(count: number): Promise<RoomEvent[]> {
+    const reply = await this.redis.call(["XREVRANGE", this.keys.events, "+", "-", "COUNT", count]);
+    return decodeStreamEntries(reply).reverse();
+  }
+
+  /**
+   * Up to `count` events strictly after `afterId`, earliest first.
+   * @param afterId a stream id (`0-0` for the beginning)
+   * @param count how many at most
+   */
+  async since(afterId: string, count: number): Promise<RoomEvent[]> {
+    validateStreamId(afterId);
+    const reply = await this.redis.call([
+      "XRANGE",
+      this.keys.events,
+      `(${afterId}`,
+      "+",
+      "COUNT",
+      count,
+    ]);
+    return decodeStreamEntries(reply);
+  }
+
+  /**
+   * The newest `count` events strictly after `afterId`, oldest first.
+   * @param afterId a stream id
+   * @param count how many at most
+   */
+  async recentSince(afterId: string, count: number): Promise<RoomEvent[]> {
+    validateStreamId(afterId);
+    const reply = await this.redis.call([
+      "XREVRANGE",
+      this.keys.events,
+      "+",
+      `(${afterId}`,
+      "COUNT",
+      count,
+    ]);
+    return decodeStreamEntries(reply).reverse();
+  }
+
+  /**
+   * One event by id.
+   * @param id a stream id
+   * @returns the event, or `undefined` when absent (never written, or trimmed)
+   */
+  async eventById(id: string): Promise<RoomEvent | undefined> {
+    validateStreamId(id);
+    const reply = await this.redis.call(["XRANGE", this.keys.events, id, id]);
+    return Array.isArray(reply) && reply.length > 0 ? decodeStreamEntry(reply[0]) : undefined;
+  }
+
+  /**
+   * Events addressed to `agentId` among the newest `config.directedScan`
+   * events, newest first; broadcasts are excluded. The durable inbox is the
+   * complete record of directed messages; this is a recent view.
+   *
+   * @param agentId the recipient
+   * @param count how many at most
+   */
+  async directed(agentId: string, count: number): Promise<RoomEvent[]> {
+    if (agentId === "") return [];
+    const reply = await this.redis.call([
+      "XREVRANGE",
+      this.keys.events,
+      "+",
+      "-",
+      "COUNT",
+      this.config.directedScan,
+    ]);
+    return decodeStreamEntries(reply).filter((e) => e.to === agentId).slice(0, count);
+  }
+
+  /** The newest event id, or `0-0` when the room is empty. */
+  async lastId(): Promise<string> {
+    const reply = await this.redis.call(["XREVRANGE", this.keys.events, "+", "-", "COUNT", 1]);
+    return decodeStreamEntries(reply)[0]?.id ?? "0-0";
+  }
+
+  /**
+   * Blocks until events arrive after `afterId` or `blockMs` passes.
+   *
+   * @param afterId a stream id
+   * @param options `blockMs` (0 = forever) and `count`
+   * @returns the new events, earliest first (empty on timeout)
+   */
+  async waitForEvents(
+    afterId: string,
+    options: { blockMs: number; count?: number },
+  ): Promise<RoomEvent[]> {
+    validateStreamId(afterId);
+    const reply = await this.redis.call([
+      "XREAD",
+      "COUNT",
+      options.count ?? 100,
+      "BLOCK",
+      options.blockMs,
+      "STREAMS",
+      this.keys.events,
+      afterId,
+    ], { timeoutMs: options.blockMs === 0 ? 0 : options.blockMs + 5_000 });
+    if (!Array.isArray(reply) || reply.length === 0) return [];
+    const stream = reply[0] as RedisReply[];
+    return decodeStreamEntries(stream[1]);
+  }
+
+  /** Redis server time in Unix milliseconds. */
+  async serverTime(): Promise<number> {
+    const [seconds, micros] = await this.redis.call(["TIME"]) as [string, string];
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  }
+
+  /**
+   * Writes a scratchpad entry.
+   * @param name entry name
+   * @param value text
+   * @param ttlMs lifetime; 0 keeps it until overwritten
+   */
+  async writeScratchpad(name: string, value: string, ttlMs: number): Promise<void> {
+    const key = this.keys.scratchpad(name);
+    await this.redis.call(ttlMs > 0 ? ["SET", key, value, "PX", ttlMs] : ["SET", key, value]);
+  }
+
+  /**
+   * Reads a scratchpad entry.
+   * @param name entry name
+   * @returns the text, or `undefined` when missing or expired
+   */
+  async readScratchpad(name: string): Promise<string | undefined> {
+    const reply = await this.redis.call(["GET", this.keys.scratchpad(name)]);
+    return typeof reply === "string" ? reply : undefined;
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Resolving a destination (`--to`) against the live roster.
+ *
+ * @module
+ */
+import type { PresenceEntry } from "./presence.ts";
+
+/** How a destination resolved. */
+export type TargetResolution =
+  | { kind: "verbatim"; to: string; reason: "room-key" | "empty" | "no-match" }
+  | { kind: "agent"; to: string; how: "exact" | "handle" | "prefix" }
+  | { kind: "ambiguous"; candidates: string[] };
+
+/**
+ * Resolves a raw destination: empty or containing `:` (a room key) is kept
+ * verbatim; otherwise an exact live id, then a unique handle, then a unique
+ * id prefix. Several matches are ambiguous; none is kept verbatim.
+ *
+ * @param raw the destination as typed
+ * @param live the live roster
+ * @returns the resolution
+ */
+export function resolveTarget(raw: string, live: readonly PresenceEntry[]): TargetResolution {
+  const target = raw.trim();
+  if (target === "") return { kind: "verbatim", to: "", reason: "empty" };
+  if (target.includes(":")) return { kind: "verbatim", to: target, reason: "room-key" };
+  const ids = live.map((e) => e.identity.agent_id);
+  if (ids.includes(target)) return { kind: "agent", to: target, how: "exact" };
+  const byHandle = live.filter((e) => e.identity.handle === target).map((e) => e.identity.agent_id);
+  if (byHandle.length === 1) return { kind: "agent", to: byHandle[0]!, how: "handle" };
+  if (byHandle.length > 1) return { kind: "ambiguous", candidates: byHandle.sort() };
+  const byPrefix = ids.filter((id) => id.startsWith(target));
+  if (byPrefix.length === 1) return { kind: "agent", to: byPrefix[0]!, how: "prefix" };
+  if (byPrefix.length > 1) return { kind: "ambiguous", candidates: byPrefix.sort() };
+  return { kind: "verbatim", to: target, reason: "no-match" };
+}
