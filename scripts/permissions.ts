@@ -1,0 +1,18 @@
+/**
+ * The permission flags the `agentroom` executable runs with. `deno compile`
+ * embeds exactly these, and the end-to-end tests run `cli.ts` with exactly
+ * these, so the tests prove the binary has what it needs and no more.
+ *
+ * - `--allow-net`: Redis (its address is only known at run time)
+ * - `--allow-env`: configuration variables (and ioredis, which enumerates env)
+ * - `--allow-read`: `.git/HEAD` for the room name, the executable for `version`
+ * - `--allow-sys=hostname`: the `<host>-<ppid>` session token fallback
+ *
+ * @module
+ */
+export const RUN_PERMISSIONS: readonly string[] = [
+  "--allow-net",
+  "--allow-env",
+  "--allow-read",
+  "--allow-sys=hostname",
+];
