@@ -137,6 +137,11 @@ function cleanParseMessage(message: string): string {
   if (unknown) return `unknown flag ${unknown[1]}`;
   const missing = message.match(/Option '([^']+?)(?: <value>)?' argument missing/);
   if (missing) return `flag ${missing[1]!.split(",").pop()!.trim()} needs a value`;
+  const ambiguous = message.match(/Option '([^']+?)' argument is ambiguous/);
+  if (ambiguous) {
+    const flag = ambiguous[1]!.split(",").pop()!.trim();
+    return `flag ${flag} got a value starting with '-'; write ${flag}=<value> if you mean it`;
+  }
   return message.split(". ")[0]!.replace(/\.$/, "");
 }
 
