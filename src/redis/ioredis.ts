@@ -1,0 +1,338 @@
+/**
+ * The ioredis adapter of {@linkcode RedisPort}, for long-lived processes and
+ * Redis Cluster. It fails fast: no offline queue, no retries, no reconnects.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import { isIP } from "node:net";
+import { Cluster, Redis, ReplyError } from "ioredis";
+import type { ClusterOptions, RedisOptions } from "ioredis";
+import { RedisCommandError, RedisUnavailableError, TimeoutError } from "../errors.ts";
+import type { CallOptions, LuaScript, RedisArg, RedisPort, RedisReply } from "./port.ts";
+import type { RedisEndpoint } from "./url.ts";
+import {
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  isNoScript,
+  scriptSha,
+} from "./resp.ts";
+
+/** Options of {@linkcode connectIoredis}. */
+export interface IoredisOptions {
+  /**
+   * No offline queue, no retries, no reconnects. With `false`, ioredis
+   * reconnects after a lost connection and queues commands meanwhile.
+   * @default true
+   */
+  failFast?: boolean;
+  /** Deadline for connecting and AUTH/SELECT. @default 1500 */
+  connectTimeoutMs?: number;
+  /** Default deadline of each command; `0` disables it. @default 2000 */
+  commandTimeoutMs?: number;
+  /** Extra PEM root certificates trusted for `rediss://`. */
+  caCerts?: string[];
+}
+
+/**
+ * Connects with ioredis to one server (standalone).
+ * @throws {RedisUnavailableError} when the server cannot be reached in time or rejects AUTH/SELECT
+ */
+export async function connectIoredis(
+  endpoint: RedisEndpoint,
+  options: IoredisOptions = {},
+): Promise<RedisPort> {
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const failFast = options.failFast ?? true;
+  // `handshake` sends AUTH and SELECT itself and checks them: ioredis only logs
+  // a failed SELECT. Without fail-fast, ioredis also gets them for reconnects.
+  const { username, password, ...socketOptions } = nodeOptions(endpoint, options.caCerts);
+  const client = new Redis({
+    ...socketOptions,
+    ...(failFast
+      ? { retryStrategy: () => null, enableOfflineQueue: false }
+      : { username, password, db: endpoint.db, maxRetriesPerRequest: 1 }),
+    host: endpoint.host,
+    port: endpoint.port,
+    connectTimeout: connectTimeoutMs,
+  });
+  const port = await open(client, endpoint.display, connectTimeoutMs, options);
+  try {
+    await port.handshake(endpoint, connectTimeoutMs);
+  } catch (error) {
+    await port.close();
+    throw error;
+  }
+  return port;
+}
+
+/**
+ * Connects with ioredis to a Redis Cluster through its seed `nodes` (which
+ * share credentials and TLS settings; db must be 0).
+ * @throws {RedisUnavailableError} when no seed node answers in time
+ */
+export async function connectIoredisCluster(
+  nodes: readonly RedisEndpoint[],
+  options: IoredisOptions = {},
+): Promise<RedisPort> {
+  const first = nodes[0];
+  if (first === undefined) throw new RedisUnavailableError("(no nodes)", "no cluster nodes given");
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const failFast = options.failFast ?? true;
+  const clusterOptions: ClusterOptions = {
+    redisOptions: { ...nodeOptions(first, options.caCerts), connectTimeout: connectTimeoutMs },
+    ...(failFast ? { clusterRetryStrategy: () => null, enableOfflineQueue: false } : {}),
+    enableReadyCheck: false,
+    lazyConnect: true,
+    maxRedirections: 16,
+    slotsRefreshTimeout: connectTimeoutMs,
+  };
+  const client = new Cluster(nodes.map((n) => ({ host: n.host, port: n.port })), clusterOptions);
+  const address = nodes.map((n) => n.display).join(",");
+  return await open(client, address, connectTimeoutMs, options);
+}
+
+function nodeOptions(endpoint: RedisEndpoint, caCerts?: string[]): RedisOptions {
+  return {
+    username: endpoint.username,
+    password: endpoint.password,
+    tls: endpoint.tls
+      ? { servername: isIP(endpoint.host) ? undefined : endpoint.host, ca: caCerts }
+      : undefined,
+    lazyConnect: true,
+    enableReadyCheck: false,
+    disableClientInfo: true,
+    maxRetriesPerRequest: 0,
+    autoResubscribe: false,
+  };
+}
+
+type Client = Redis | Cluster;
+
+async function open(
+  client: Client,
+  address: string,
+  connectTimeoutMs: number,
+  options: IoredisOptions,
+): Promise<IoredisPort> {
+  let lastError: Error | undefined;
+  client.on("error", (error: Error) => lastError = error);
+  const connected = client.connect();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`connect timed out after ${connectTimeoutMs} ms`)),
+      connectTimeoutMs,
+    );
+  });
+  try {
+    await Promise.race([connected, deadline]);
+  } catch (error) {
+    client.disconnect();
+    connected.catch(() => {});
+    throw new RedisUnavailableError(address, describe(lastError ?? error, connectTimeoutMs), {
+      cause: error,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+  const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  return new IoredisPort(client, address, commandTimeoutMs, options.failFast ?? true);
+}
+
+function describe(error: unknown, connectTimeoutMs?: number): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof ReplyError) {
+    return /^(WRONGPASS|NOAUTH|ERR invalid password)/.test(message)
+      ? `authentication failed: ${message}`
+      : message;
+  }
+  if (message.includes("ECONNREFUSED")) return "connection refused";
+  if (message.includes("ETIMEDOUT")) {
+    return connectTimeoutMs === undefined
+      ? "connection timed out"
+      : `connect timed out after ${connectTimeoutMs} ms`;
+  }
+  if (message.includes("ENOTFOUND")) return "host not found";
+  return message;
+}
+
+/** Wraps an ioredis client; errors are mapped to agentroom errors. */
+class IoredisPort implements RedisPort {
+  readonly address: string;
+  #client: Client;
+  #commandTimeoutMs: number;
+  #closed: Promise<void> | undefined;
+  /** Why the connection is gone, when we dropped it without `close()`. */
+  #lost: string | undefined;
+  #failFast: boolean;
+
+  constructor(client: Client, address: string, commandTimeoutMs: number, failFast: boolean) {
+    this.#client = client;
+    this.#failFast = failFast;
+    this.address = address;
+    this.#commandTimeoutMs = commandTimeoutMs;
+  }
+
+  async call(args: readonly RedisArg[], options?: CallOptions): Promise<RedisReply> {
+    const [name, ...rest] = args;
+    const timeoutMs = options?.timeoutMs ?? this.#commandTimeoutMs;
+    const reply = await this.#guard(
+      () => this.#client.call(commandText(name), rest.map(toArg)),
+      timeoutMs,
+      commandText(name).toUpperCase(),
+    );
+    return toReply(reply);
+  }
+
+  pipeline(commands: readonly (readonly RedisArg[])[]): Promise<(RedisReply | Error)[]> {
+    return this.#pipeline(commands, this.#commandTimeoutMs);
+  }
+
+  /** Sends AUTH and SELECT in one round trip and checks their replies. */
+  async handshake(endpoint: RedisEndpoint, timeoutMs: number): Promise<void> {
+    const commands: RedisArg[][] = [];
+    if (endpoint.password !== undefined) {
+      commands.push(
+        endpoint.username === undefined
+          ? ["AUTH", endpoint.password]
+          : ["AUTH", endpoint.username, endpoint.password],
+      );
+    }
+    if (endpoint.db !== 0) commands.push(["SELECT", endpoint.db]);
+    if (commands.length === 0) return;
+    let replies: (RedisReply | Error)[];
+    try {
+      replies = await this.#pipeline(commands, timeoutMs, "AUTH/SELECT");
+    } catch (error) {
+      if (!(error instanceof TimeoutError)) throw error;
+      throw new RedisUnavailableError(
+        this.address,
+        `no answer to AUTH/SELECT within ${timeoutMs} ms`,
+      );
+    }
+    for (const [i, reply] of replies.entries()) {
+      if (!(reply instanceof Error)) continue;
+      const what = commands[i]![0] === "AUTH"
+        ? "authentication failed"
+        : `cannot select database ${endpoint.db}`;
+      throw new RedisUnavailableError(this.address, `${what}: ${reply.message}`);
+    }
+  }
+
+  async #pipeline(
+    commands: readonly (readonly RedisArg[])[],
+    timeoutMs: number,
+    label = "pipeline",
+  ): Promise<(RedisReply | Error)[]> {
+    if (commands.length === 0) return [];
+    const results = await this.#guard(
+      async () => {
+        const pipeline = this.#client.pipeline();
+        for (const [name, ...rest] of commands) pipeline.call(commandText(name), rest.map(toArg));
+        return await pipeline.exec();
+      },
+      timeoutMs,
+      label,
+    );
+    return (results ?? []).map(([error, reply]) => {
+      if (error === null) return toReply(reply);
+      if (error instanceof ReplyError) return new RedisCommandError(error.message);
+      throw this.#unavailable(error);
+    });
+  }
+
+  async evalScript(
+    script: LuaScript,
+    keys: readonly string[],
+    args: readonly RedisArg[],
+  ): Promise<RedisReply> {
+    const tail = [keys.length, ...keys, ...args];
+    try {
+      return await this.call(["EVALSHA", await scriptSha(script), ...tail]);
+    } catch (error) {
+      if (!isNoScript(error)) throw error;
+      return await this.call(["EVAL", script.source, ...tail]);
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= this.#quit();
+    return this.#closed;
+  }
+
+  async #quit(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((resolve) => timer = setTimeout(resolve, 500));
+    try {
+      if (this.#client.status === "ready") await Promise.race([this.#client.quit(), grace]);
+    } catch {
+      // fall through to disconnect
+    } finally {
+      clearTimeout(timer);
+      this.#client.disconnect();
+    }
+  }
+
+  /** Runs `run` under a deadline; a timeout drops the connection. */
+  async #guard<T>(run: () => Promise<T>, timeoutMs: number, label: string): Promise<T> {
+    if (this.#closed) throw new RedisUnavailableError(this.address, "connection is closed");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const work = run();
+    const racers: Promise<T>[] = [work];
+    if (timeoutMs > 0) {
+      racers.push(
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            // Drop the connection: a late reply must not answer the next command.
+            if (this.#failFast) this.#lost ??= `connection dropped after ${label} timed out`;
+            this.#client.disconnect(!this.#failFast);
+            reject(
+              new TimeoutError(
+                `Redis at ${this.address} did not answer ${label} within ${timeoutMs} ms`,
+              ),
+            );
+          }, timeoutMs);
+        }),
+      );
+    }
+    try {
+      return await Promise.race(racers);
+    } catch (error) {
+      work.catch(() => {});
+      if (error instanceof TimeoutError) throw error;
+      if (error instanceof ReplyError || /same slot/.test(String(error))) {
+        throw new RedisCommandError((error as Error).message);
+      }
+      throw this.#unavailable(error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #unavailable(error: unknown): RedisUnavailableError {
+    const message = error instanceof Error ? error.message : String(error);
+    const detail = /Connection is closed|Stream isn't writeable/.test(message)
+      ? (this.#closed ? "connection is closed" : this.#lost ?? "connection closed by the server")
+      : describe(error);
+    return new RedisUnavailableError(this.address, detail, { cause: error });
+  }
+}
+
+function commandText(name: RedisArg | undefined): string {
+  return name instanceof Uint8Array ? new TextDecoder().decode(name) : String(name ?? "");
+}
+
+function toArg(arg: RedisArg | undefined): string | number | Buffer {
+  if (arg instanceof Uint8Array) return Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength);
+  return arg ?? "";
+}
+
+function toReply(value: unknown): RedisReply {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "string" || typeof value === "number") return value;
+  if (value instanceof Uint8Array) return new TextDecoder().decode(value);
+  if (Array.isArray(value)) return value.map(toReply);
+  if (value instanceof Error) throw new RedisCommandError(value.message);
+  return String(value);
+}

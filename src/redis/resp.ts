@@ -1,0 +1,300 @@
+/**
+ * A small RESP2 client over `Deno.connect` / `Deno.startTls`, for short-lived
+ * processes that must not pay for loading ioredis. It supports AUTH, SELECT,
+ * TLS, connect and command deadlines, pipelines and scripts by SHA.
+ *
+ * @module
+ */
+import { RedisCommandError, RedisUnavailableError, TimeoutError } from "../errors.ts";
+import type { CallOptions, LuaScript, RedisArg, RedisPort, RedisReply } from "./port.ts";
+import type { RedisEndpoint } from "./url.ts";
+import { encodeCommands, RespErrorReply, RespParser, type RespValue } from "./_resp_parser.ts";
+
+/** Options of {@linkcode connectResp}. */
+export interface RespOptions {
+  /** Deadline for TCP connect, TLS handshake and AUTH/SELECT. @default 1500 */
+  connectTimeoutMs?: number;
+  /** Default deadline of each command; `0` disables it. @default 2000 */
+  commandTimeoutMs?: number;
+  /** Extra PEM root certificates trusted for `rediss://`. */
+  caCerts?: string[];
+}
+
+/** Default connect deadline in milliseconds. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 1500;
+/** Default command deadline in milliseconds. */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
+
+/**
+ * Connects to `endpoint`, authenticates and selects its database.
+ * @throws {RedisUnavailableError} when the server cannot be reached in time or rejects AUTH/SELECT
+ */
+export async function connectResp(
+  endpoint: RedisEndpoint,
+  options: RespOptions = {},
+): Promise<RedisPort> {
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const conn = await openSocket(endpoint, connectTimeoutMs, options.caCerts);
+  const port = new RespPort(
+    conn,
+    endpoint.display,
+    options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+  );
+  try {
+    await port.handshake(endpoint, connectTimeoutMs);
+  } catch (error) {
+    await port.close();
+    throw error;
+  }
+  return port;
+}
+
+const shaCache = new WeakMap<LuaScript, Promise<string>>();
+
+/** The hex SHA-1 of a script's source, computed once per script object. */
+export function scriptSha(script: LuaScript): Promise<string> {
+  let sha = shaCache.get(script);
+  if (sha === undefined) {
+    sha = crypto.subtle.digest("SHA-1", new TextEncoder().encode(script.source)).then((digest) =>
+      Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("")
+    );
+    shaCache.set(script, sha);
+  }
+  return sha;
+}
+
+/** Whether `error` is the server's answer to EVALSHA of an unknown script. */
+export function isNoScript(error: unknown): boolean {
+  return error instanceof RedisCommandError && error.message.startsWith("NOSCRIPT");
+}
+
+/** Short description of a socket error for messages. */
+export function describeSocketError(error: unknown): string {
+  if (error instanceof Deno.errors.ConnectionRefused) return "connection refused";
+  if (error instanceof Deno.errors.ConnectionReset) return "connection reset by the server";
+  if (error instanceof Deno.errors.NotFound) return "host not found";
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\s*\(os error \d+\)$/, "");
+}
+
+async function openSocket(
+  endpoint: RedisEndpoint,
+  timeoutMs: number,
+  caCerts: string[] | undefined,
+): Promise<Deno.Conn> {
+  const abort = new AbortController();
+  let socket: Deno.Conn | undefined;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    abort.abort();
+    closeQuietly(socket);
+  }, timeoutMs);
+  try {
+    const tcp = await Deno.connect({
+      hostname: endpoint.host,
+      port: endpoint.port,
+      signal: abort.signal,
+    });
+    socket = tcp;
+    if (!endpoint.tls) return tcp;
+    const tls = await Deno.startTls(tcp, { hostname: endpoint.host, caCerts });
+    socket = tls;
+    await tls.handshake();
+    return tls;
+  } catch (error) {
+    closeQuietly(socket);
+    const detail = timedOut
+      ? `connect timed out after ${timeoutMs} ms`
+      : `${socket ? "TLS handshake failed: " : ""}${describeSocketError(error)}`;
+    throw new RedisUnavailableError(endpoint.display, detail, { cause: error });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function closeQuietly(conn: Deno.Conn | undefined): void {
+  try {
+    conn?.close();
+  } catch {
+    // already closed
+  }
+}
+
+interface Pending {
+  count: number;
+  replies: RespValue[];
+  resolve(replies: RespValue[]): void;
+  reject(error: Error): void;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+/** One connection; replies arrive in command order and settle the queue head. */
+class RespPort implements RedisPort {
+  readonly address: string;
+  #conn: Deno.Conn;
+  #commandTimeoutMs: number;
+  #parser = new RespParser();
+  #pending: Pending[] = [];
+  #failure: RedisUnavailableError | undefined;
+  #writing: Promise<void> = Promise.resolve();
+  #reading: Promise<void>;
+
+  constructor(conn: Deno.Conn, address: string, commandTimeoutMs: number) {
+    this.#conn = conn;
+    this.address = address;
+    this.#commandTimeoutMs = commandTimeoutMs;
+    this.#reading = this.#readLoop();
+  }
+
+  /** Sends AUTH and SELECT in one write and checks their replies. */
+  async handshake(endpoint: RedisEndpoint, timeoutMs: number): Promise<void> {
+    const commands: RedisArg[][] = [];
+    if (endpoint.password !== undefined) {
+      commands.push(
+        endpoint.username === undefined
+          ? ["AUTH", endpoint.password]
+          : ["AUTH", endpoint.username, endpoint.password],
+      );
+    }
+    if (endpoint.db !== 0) commands.push(["SELECT", endpoint.db]);
+    if (commands.length === 0) return;
+    let replies: RespValue[];
+    try {
+      replies = await this.#send(commands, timeoutMs, "AUTH/SELECT");
+    } catch (error) {
+      if (!(error instanceof TimeoutError)) throw error;
+      throw new RedisUnavailableError(
+        this.address,
+        `no answer to AUTH/SELECT within ${timeoutMs} ms`,
+      );
+    }
+    replies.forEach((reply, i) => {
+      if (!(reply instanceof RespErrorReply)) return;
+      const what = commands[i]![0] === "AUTH"
+        ? "authentication failed"
+        : `cannot select database ${endpoint.db}`;
+      throw new RedisUnavailableError(this.address, `${what}: ${reply.message}`);
+    });
+  }
+
+  async call(args: readonly RedisArg[], options?: CallOptions): Promise<RedisReply> {
+    const timeoutMs = options?.timeoutMs ?? this.#commandTimeoutMs;
+    const [reply] = await this.#send([args], timeoutMs, commandName(args));
+    if (reply instanceof RespErrorReply) throw new RedisCommandError(reply.message);
+    return reply as RedisReply;
+  }
+
+  async pipeline(commands: readonly (readonly RedisArg[])[]): Promise<(RedisReply | Error)[]> {
+    if (commands.length === 0) return [];
+    const replies = await this.#send(commands, this.#commandTimeoutMs, "pipeline");
+    return replies.map((r) => r instanceof RespErrorReply ? new RedisCommandError(r.message) : r);
+  }
+
+  async evalScript(
+    script: LuaScript,
+    keys: readonly string[],
+    args: readonly RedisArg[],
+  ): Promise<RedisReply> {
+    const tail = [keys.length, ...keys, ...args];
+    try {
+      return await this.call(["EVALSHA", await scriptSha(script), ...tail]);
+    } catch (error) {
+      if (!isNoScript(error)) throw error;
+      return await this.call(["EVAL", script.source, ...tail]);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#fail(new RedisUnavailableError(this.address, "connection is closed"));
+    await Promise.all([this.#reading, this.#writing]);
+  }
+
+  #send(
+    commands: readonly (readonly RedisArg[])[],
+    timeoutMs: number,
+    label: string,
+  ): Promise<RespValue[]> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    const bytes = encodeCommands(commands);
+    return new Promise((resolve, reject) => {
+      const entry: Pending = { count: commands.length, replies: [], resolve, reject };
+      if (timeoutMs > 0) {
+        entry.timer = setTimeout(() => {
+          entry.timer = undefined;
+          reject(
+            new TimeoutError(
+              `Redis at ${this.address} did not answer ${label} within ${timeoutMs} ms`,
+            ),
+          );
+          this.#fail(
+            new RedisUnavailableError(this.address, `connection dropped after ${label} timed out`),
+          );
+        }, timeoutMs);
+      }
+      this.#pending.push(entry);
+      this.#writing = this.#writing.then(() => this.#write(bytes));
+    });
+  }
+
+  async #write(bytes: Uint8Array): Promise<void> {
+    try {
+      for (let off = 0; off < bytes.length && !this.#failure;) {
+        off += await this.#conn.write(bytes.subarray(off));
+      }
+    } catch (error) {
+      this.#fail(
+        new RedisUnavailableError(this.address, describeSocketError(error), { cause: error }),
+      );
+    }
+  }
+
+  async #readLoop(): Promise<void> {
+    const buf = new Uint8Array(256 * 1024);
+    try {
+      for (;;) {
+        const n = await this.#conn.read(buf);
+        if (n === null) {
+          this.#fail(new RedisUnavailableError(this.address, "connection closed by the server"));
+          return;
+        }
+        for (const reply of this.#parser.feed(buf.subarray(0, n))) this.#dispatch(reply);
+      }
+    } catch (error) {
+      this.#fail(
+        new RedisUnavailableError(this.address, describeSocketError(error), { cause: error }),
+      );
+    }
+  }
+
+  #dispatch(reply: RespValue): void {
+    const head = this.#pending[0];
+    if (head === undefined) {
+      this.#fail(new RedisUnavailableError(this.address, "unexpected reply from the server"));
+      return;
+    }
+    head.replies.push(reply);
+    if (head.replies.length < head.count) return;
+    this.#pending.shift();
+    clearTimeout(head.timer);
+    head.resolve(head.replies);
+  }
+
+  /** Poisons the connection: rejects every pending command and closes the socket. */
+  #fail(error: RedisUnavailableError): void {
+    if (this.#failure) return;
+    this.#failure = error;
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const entry of pending) {
+      clearTimeout(entry.timer);
+      entry.reject(error);
+    }
+    closeQuietly(this.#conn);
+  }
+}
+
+function commandName(args: readonly RedisArg[]): string {
+  const first = args[0];
+  return typeof first === "string" ? first.toUpperCase() : "command";
+}
