@@ -40,6 +40,18 @@ export interface RoomKeys {
   readonly events: string;
   /** Sorted set of live presence ids scored by expiry (ms, server clock). */
   readonly presenceIndex: string;
+  /** Hash of event type → id of the newest event of that type (prerequisite gates). */
+  readonly typesSeen: string;
+  /** Hash of task type → task definition JSON. */
+  readonly catalog: string;
+  /** Sorted set of not-yet-done task ids, scored by their stream time (ms). */
+  readonly openTasks: string;
+  /** Sorted set of claimed task ids, scored by claim expiry (ms, server clock). */
+  readonly claims: string;
+  /** Claim (lease) of one task: its owner, with a TTL. */
+  taskOwner(taskId: string): string;
+  /** Completion marker of one task: its result JSON. */
+  taskDone(taskId: string): string;
   /** Presence record of one agent. */
   presence(agentId: string): string;
   /** Scratchpad entry. */
@@ -62,6 +74,12 @@ export function roomKeys(room: RoomCoordinates): RoomKeys {
     prefix,
     events: fixed("events"),
     presenceIndex: fixed("presence-index"),
+    typesSeen: fixed("types-seen"),
+    catalog: fixed("catalog"),
+    openTasks: fixed("open-tasks"),
+    claims: fixed("claims"),
+    taskOwner: (id) => `${prefix}:task:${escapeKeyPart(id)}:owner`,
+    taskDone: (id) => `${prefix}:task:${escapeKeyPart(id)}:done`,
     presence: variable("presence"),
     scratchpad: variable("state"),
     cursor: variable("cursor"),

@@ -5,13 +5,29 @@
  * @module
  */
 import type { LuaScript } from "./redis/port.ts";
+import lib from "./lua/_lib.lua" with { type: "text" };
 import publishSource from "./lua/publish.lua" with { type: "text" };
 import heartbeatSource from "./lua/heartbeat.lua" with { type: "text" };
 import rosterSource from "./lua/roster.lua" with { type: "text" };
+import claimSource from "./lua/claim.lua" with { type: "text" };
+import completeSource from "./lua/complete.lua" with { type: "text" };
+import releaseSource from "./lua/release.lua" with { type: "text" };
+import indexTasksSource from "./lua/index_tasks.lua" with { type: "text" };
+import liveClaimsSource from "./lua/live_claims.lua" with { type: "text" };
 
 /** Appends an event and re-arms the stream TTL (see `lua/publish.lua`). */
-export const PUBLISH: LuaScript = { name: "publish", source: publishSource };
+export const PUBLISH: LuaScript = { name: "publish", source: lib + publishSource };
 /** Writes or refreshes presence (see `lua/heartbeat.lua`). */
 export const HEARTBEAT: LuaScript = { name: "heartbeat", source: heartbeatSource };
 /** Prunes and lists the presence index (see `lua/roster.lua`). */
 export const ROSTER: LuaScript = { name: "roster", source: rosterSource };
+/** Claims a task (see `lua/claim.lua`). */
+export const CLAIM: LuaScript = { name: "claim", source: lib + claimSource };
+/** Completes a task (see `lua/complete.lua`). */
+export const COMPLETE: LuaScript = { name: "complete", source: lib + completeSource };
+/** Releases a claim (see `lua/release.lua`). */
+export const RELEASE: LuaScript = { name: "release", source: lib + releaseSource };
+/** Backfills the open-task index (see `lua/index_tasks.lua`). */
+export const INDEX_TASKS: LuaScript = { name: "index_tasks", source: indexTasksSource };
+/** Lists live claims (see `lua/live_claims.lua`). */
+export const LIVE_CLAIMS: LuaScript = { name: "live_claims", source: lib + liveClaimsSource };

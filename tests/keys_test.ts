@@ -6,7 +6,19 @@ import { startRedis } from "./_redis.ts";
 
 function allKeys(repo: string, branch: string, id: string): string[] {
   const k = roomKeys({ repo, branch });
-  return [k.events, k.presenceIndex, k.presence(id), k.scratchpad(id), k.cursor(id)];
+  return [
+    k.events,
+    k.presenceIndex,
+    k.typesSeen,
+    k.catalog,
+    k.openTasks,
+    k.claims,
+    k.presence(id),
+    k.scratchpad(id),
+    k.cursor(id),
+    k.taskOwner(id),
+    k.taskDone(id),
+  ];
 }
 
 Deno.test("clusterSlot() matches known Redis CLUSTER KEYSLOT values", () => {
@@ -54,6 +66,8 @@ Deno.test("roomKeys() puts every key of a room in one cluster slot", () => {
   }
 });
 
+const FIXED = ["events", "presence-index", "types-seen", "catalog", "open-tasks", "claims"];
+
 Deno.test("roomKeys() keeps hostile names from colliding", () => {
   const seen = new Map<string, string>();
   const hostile = [
@@ -79,7 +93,7 @@ Deno.test("roomKeys() keeps hostile names from colliding", () => {
           const previous = seen.get(key);
           // The fixed keys are shared by every id of the same room; nothing else may repeat.
           if (
-            previous !== undefined && !key.endsWith(":events") && !key.endsWith(":presence-index")
+            previous !== undefined && !FIXED.some((f) => key.endsWith(`:${f}`))
           ) {
             assert.fail(`${key} built for both ${previous} and ${owner}`);
           }

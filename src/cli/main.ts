@@ -13,6 +13,7 @@ import { commandHelp, rootHelp } from "./help.ts";
 import { leave } from "./leave.ts";
 import { post } from "./post.ts";
 import { tail } from "./tail.ts";
+import { catalog, claim, done, open, register, release, task } from "./tasks.ts";
 import { version } from "./version.ts";
 import { who } from "./who.ts";
 
@@ -20,7 +21,20 @@ import { who } from "./who.ts";
 export const EXIT = { ok: 0, failure: 1, usage: 2, conflict: 3 } as const;
 
 /** Every command, in help order. */
-export const COMMANDS: readonly Command[] = [post, tail, who, leave, version];
+export const COMMANDS: readonly Command[] = [
+  post,
+  tail,
+  who,
+  leave,
+  register,
+  catalog,
+  open,
+  claim,
+  done,
+  release,
+  task,
+  version,
+];
 
 const helpCommand: Command = {
   name: "help",

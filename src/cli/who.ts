@@ -4,6 +4,7 @@
  * @module
  */
 import { roster } from "../presence.ts";
+import { claimLoad } from "../tasks.ts";
 import { terminalText } from "../sanitize.ts";
 import type { Command, Context } from "./_context.ts";
 import { formatDuration } from "./_output.ts";
@@ -24,7 +25,7 @@ export const who: Command = {
   run: async (ctx: Context) => {
     const me = ctx.identity.agent_id;
     const room = await ctx.room();
-    const entries = await roster(room);
+    const [entries, load] = await Promise.all([roster(room), claimLoad(room)]);
     if (ctx.json) {
       ctx.out.json({
         room: { repo: room.config.repo, branch: room.config.branch },
@@ -34,6 +35,7 @@ export const who: Command = {
           session_id: e.identity.session_id,
           description: e.description,
           ttl_ms: e.ttl_ms,
+          claims: load.get(e.identity.agent_id) ?? 0,
           you: e.identity.agent_id === me,
         })),
       });
@@ -46,8 +48,10 @@ export const who: Command = {
     for (const e of entries) {
       const you = e.identity.agent_id === me ? "  (you)" : "";
       const desc = e.description === "" ? "" : `  ${terminalText(e.description)}`;
+      const claims = load.get(e.identity.agent_id) ?? 0;
+      const held = claims > 0 ? `  (${claims} claimed)` : "";
       ctx.out.line(
-        `${terminalText(e.identity.agent_id)}${desc}  (expires in ${
+        `${terminalText(e.identity.agent_id)}${desc}${held}  (expires in ${
           formatDuration(e.ttl_ms)
         })${you}`,
       );

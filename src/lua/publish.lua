@@ -1,26 +1,24 @@
 --[[
-publish — append one event to a room stream and re-arm the stream's idle TTL,
-atomically, stamping the event with Redis server time.
+publish — append one event to a room stream, atomically: stamp it with Redis
+server time, record its type as seen (for prerequisite gates), index it as an
+open task when its type is in the catalog, and re-arm the idle TTLs.
 
-KEYS[1]  the room stream (ar:{repo:branch}:events)
-ARGV[1]  idle TTL of the stream in ms ("0" = leave the TTL alone)
+KEYS[1]  the room stream                      (ar:{repo:branch}:events)
+KEYS[2]  types-seen hash, type → last id      (ar:{…}:types-seen)
+KEYS[3]  task catalog hash, type → definition (ar:{…}:catalog)
+KEYS[4]  open-task index, sorted set          (ar:{…}:open-tasks)
+ARGV[1]  idle TTL of the stream in ms ("0" = leave TTLs alone)
 ARGV[2]  approximate MAXLEN cap ("0" = no trimming)
-ARGV[3…] field/value pairs of the event, without "timestamp"
+ARGV[3…] field/value pairs of the event, starting with "type", <type>;
+         without "timestamp" (added here)
 
 Returns { entry id, timestamp ms as text }.
 ]]
-local t = redis.call('TIME')
-local now = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))
-local args = { 'XADD', KEYS[1] }
-if tonumber(ARGV[2]) > 0 then
-  table.insert(args, 'MAXLEN')
-  table.insert(args, '~')
-  table.insert(args, ARGV[2])
+local fields = {}
+for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
+local id, stamp = audit(KEYS[1], KEYS[2], fields, ARGV[1], ARGV[2])
+if redis.call('HEXISTS', KEYS[3], ARGV[4]) == 1 then
+  redis.call('ZADD', KEYS[4], tonumber(string.match(id, '^(%d+)')), id)
+  if tonumber(ARGV[1]) > 0 then redis.call('PEXPIRE', KEYS[4], ARGV[1]) end
 end
-table.insert(args, '*')
-for i = 3, #ARGV do table.insert(args, ARGV[i]) end
-table.insert(args, 'timestamp')
-table.insert(args, now)
-local id = redis.call(unpack(args))
-if tonumber(ARGV[1]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return { id, now }
+return { id, stamp }

@@ -1,0 +1,296 @@
+/**
+ * Task commands: `register`, `catalog`, `open`, `claim`, `done`, `release`,
+ * `task`. Contention (lost claim, done task, unmet prerequisite) exits 3.
+ *
+ * @module
+ */
+import { decodePayload } from "../codec.ts";
+import { AgentroomError, NotFoundError } from "../errors.ts";
+import { refreshPresence } from "../presence.ts";
+import { validateStreamId } from "../room.ts";
+import { terminalText } from "../sanitize.ts";
+import {
+  catalog as readCatalog,
+  claimTask,
+  completeTask,
+  DEFAULT_CLAIM_TTL_MS,
+  MAX_CLAIM_TTL_MS,
+  openTasks,
+  registerTask,
+  releaseTask,
+  taskState,
+} from "../tasks.ts";
+import { intFlag, parseDuration, UsageError } from "./_args.ts";
+import type { Command, Context } from "./_context.ts";
+import { eventJson, formatDuration, payloadText } from "./_output.ts";
+
+function conflict(message: string): AgentroomError {
+  return new AgentroomError("conflict", message);
+}
+
+function taskId(ctx: Context, command: string): string {
+  const id = ctx.line.positionals[0]!;
+  try {
+    return validateStreamId(id);
+  } catch {
+    throw new UsageError(
+      `task id must be a stream id like 1763700000000-0, got ${JSON.stringify(id)}`,
+      command,
+    );
+  }
+}
+
+/** `register <type> <description>` */
+export const register: Command = {
+  name: "register",
+  summary: "add or replace a task type in the catalog",
+  usage: "register <type> <description> [--produces P] [--requires R] [--prereq TYPE]",
+  details: [
+    "Events of a registered type are tasks: they appear in 'open' until claimed and done.",
+    "Events of that type published before registering become open tasks too.",
+    "--prereq TYPE: claims are refused until an event of TYPE has appeared in the room.",
+  ],
+  examples: [
+    `register FIX_TEST "make a failing test pass" --produces "a green test"`,
+    `register DEPLOY "deploy to staging" --prereq BUILD_OK`,
+  ],
+  flags: {
+    produces: { type: "string", value: "P", help: "what finishing it produces" },
+    requires: { type: "string", value: "R", help: "what it needs" },
+    prereq: { type: "string", value: "TYPE", help: "event type that must exist before a claim" },
+  },
+  args: { min: 2, max: 2, what: "<type> <description>" },
+  run: async (ctx) => {
+    const [type, description] = ctx.line.positionals as [string, string];
+    const room = await ctx.room();
+    const backfilled = await registerTask(room, {
+      type,
+      description,
+      produces: ctx.flag("produces"),
+      requires: ctx.flag("requires"),
+      prereq: ctx.flag("prereq"),
+    });
+    if (ctx.json) ctx.out.json({ type, registered: true, backfilled });
+    else {
+      const extra = backfilled > 0 ? ` (${backfilled} earlier events are now open tasks)` : "";
+      ctx.out.line(`registered task type ${type}${extra}`);
+    }
+    return 0;
+  },
+};
+
+/** `catalog` */
+export const catalog: Command = {
+  name: "catalog",
+  summary: "list registered task types",
+  usage: "catalog [--json]",
+  examples: ["catalog", "catalog --json"],
+  flags: {},
+  args: { min: 0, max: 0, what: "" },
+  run: async (ctx) => {
+    const defs = await readCatalog(await ctx.room());
+    if (ctx.json) ctx.out.json({ types: defs });
+    else if (defs.length === 0) ctx.out.line("(catalog is empty)");
+    else {
+      for (const d of defs) {
+        ctx.out.line(`${terminalText(d.type).padEnd(16)} ${terminalText(d.description)}`);
+        const extra = [
+          d.produces ? `produces=${terminalText(d.produces)}` : "",
+          d.requires ? `requires=${terminalText(d.requires)}` : "",
+          d.prereq ? `prereq=${terminalText(d.prereq)}` : "",
+        ].filter(Boolean).join(" ");
+        if (extra) ctx.out.line(`${" ".repeat(17)}${extra}`);
+      }
+    }
+    return 0;
+  },
+};
+
+/** `open` */
+export const open: Command = {
+  name: "open",
+  summary: "list claimable tasks, newest first",
+  usage: "open [--count N] [--json]",
+  examples: ["open", "open --count 5 --json"],
+  flags: {
+    count: { type: "string", short: "n", value: "N", help: "how many (default 50, max 1000)" },
+  },
+  args: { min: 0, max: 0, what: "" },
+  run: async (ctx) => {
+    const count = intFlag("open", "count", ctx.flag("count"), 50);
+    if (count < 1 || count > 1000) {
+      throw new UsageError(`--count must be between 1 and 1000, got ${count}`, "open");
+    }
+    const tasks = await openTasks(await ctx.room(), count);
+    if (ctx.json) ctx.out.json({ tasks: tasks.map(eventJson) });
+    else if (tasks.length === 0) ctx.out.line("(no open tasks)");
+    else {
+      for (const t of tasks) {
+        ctx.out.line(
+          `${t.id}  ${terminalText(t.type).padEnd(16)} ${terminalText(payloadText(t.payload))}`,
+        );
+      }
+    }
+    return 0;
+  },
+};
+
+/** `claim <id>` */
+export const claim: Command = {
+  name: "claim",
+  summary: "claim a task (exactly one agent wins; the claim lapses after --ttl)",
+  usage: "claim <task-id> [--ttl 5m] [--force]",
+  details: [
+    "Exit 0: you hold the task (claiming your own task again renews it).",
+    "Exit 3: someone else holds it, it is done, or its prerequisite is unmet: move on.",
+    "Exit 1: no such task.",
+  ],
+  examples: [
+    "claim 1763700000000-0",
+    "claim 1763700000000-0 --ttl 30m",
+    "claim 1763700000000-0 --force",
+  ],
+  flags: {
+    ttl: { type: "string", value: "DURATION", help: "lease length, up to 24h (default 5m)" },
+    force: { type: "boolean", help: "skip the prerequisite gate" },
+  },
+  args: { min: 1, max: 1, what: "<task-id>" },
+  run: async (ctx) => {
+    const id = taskId(ctx, "claim");
+    const ttlText = ctx.flag("ttl");
+    const ttlMs = ttlText === undefined ? DEFAULT_CLAIM_TTL_MS : parseDuration(ttlText);
+    if (ttlMs === undefined || ttlMs <= 0 || ttlMs > MAX_CLAIM_TTL_MS) {
+      throw new UsageError(
+        `--ttl must be a duration between 1ms and 24h, got ${JSON.stringify(ttlText)}`,
+        "claim",
+      );
+    }
+    const agent = ctx.identity;
+    const room = await ctx.room();
+    const result = await claimTask(room, { taskId: id, agent, ttlMs, force: ctx.bool("force") });
+    switch (result.outcome) {
+      case "claimed":
+      case "renewed":
+        await refreshPresence(room, agent);
+        if (ctx.json) ctx.out.json({ task_id: id, ...result, owner: agent.agent_id });
+        else {ctx.out.line(
+            `${result.outcome} task ${id} as ${agent.agent_id} (lease ${formatDuration(ttlMs)})`,
+          );}
+        return 0;
+      case "held":
+        throw conflict(
+          `task ${id} is claimed by ${result.owner} for another ${
+            formatDuration(result.ttlMs)
+          }; pick another task`,
+        );
+      case "done":
+        throw conflict(`task ${id} is already done; pick another task`);
+      case "prereq":
+        throw conflict(
+          `task ${id} waits for its prerequisite: no ${result.prereq} event yet (use --force to override)`,
+        );
+      case "not_task":
+        throw new NotFoundError(`event ${id} is a ${result.type}, not a registered task type`);
+      case "unknown":
+        throw new NotFoundError(
+          `task ${id} not found in room ${room.config.repo}/${room.config.branch}`,
+        );
+    }
+  },
+};
+
+/** `done <id> [result]` */
+export const done: Command = {
+  name: "done",
+  summary: "mark a task done with an optional result",
+  usage: "done <task-id> [result] [--strict]",
+  details: [
+    "Anyone may complete a task; if another agent holds it you get a warning.",
+    "--strict refuses (exit 3) unless you hold the claim.",
+  ],
+  examples: [`done 1763700000000-0 "fixed in a1b2c3"`, `done 1763700000000-0 '{"pr":42}' --strict`],
+  flags: { strict: { type: "boolean", help: "only the claim owner may complete" } },
+  args: { min: 1, max: 2, what: "<task-id> [result]" },
+  run: async (ctx) => {
+    const id = taskId(ctx, "done");
+    const result = decodePayload(ctx.line.positionals[1] ?? "");
+    const agent = ctx.identity;
+    const room = await ctx.room();
+    const r = await completeTask(room, { taskId: id, agent, result, strict: ctx.bool("strict") });
+    switch (r.outcome) {
+      case "completed":
+        if (r.previousOwner !== "" && r.previousOwner !== agent.agent_id) {
+          ctx.out.warn(
+            `task ${id} was claimed by ${r.previousOwner}; completed by ${agent.agent_id}`,
+          );
+        }
+        await refreshPresence(room, agent);
+        if (ctx.json) ctx.out.json({ task_id: id, ...r });
+        else ctx.out.line(`completed task ${id}`);
+        return 0;
+      case "done":
+        throw conflict(`task ${id} is already done`);
+      case "not_owner":
+        throw conflict(`task ${id} is claimed by ${r.owner}, not you (--strict)`);
+      case "not_claimed":
+        throw conflict(`task ${id} is not claimed; claim it first (--strict)`);
+      case "not_task":
+        throw new NotFoundError(`event ${id} is a ${r.type}, not a registered task type`);
+      case "unknown":
+        throw new NotFoundError(
+          `task ${id} not found in room ${room.config.repo}/${room.config.branch}`,
+        );
+    }
+  },
+};
+
+/** `release <id>` */
+export const release: Command = {
+  name: "release",
+  summary: "give a claimed task back before its lease lapses",
+  usage: "release <task-id>",
+  examples: ["release 1763700000000-0"],
+  flags: {},
+  args: { min: 1, max: 1, what: "<task-id>" },
+  run: async (ctx) => {
+    const id = taskId(ctx, "release");
+    const agent = ctx.identity;
+    const room = await ctx.room();
+    const r = await releaseTask(room, { taskId: id, agent });
+    if (r.outcome === "not_owner") throw conflict(`task ${id} is claimed by ${r.owner}, not you`);
+    if (r.outcome === "not_held") throw new NotFoundError(`task ${id} is not claimed`);
+    await refreshPresence(room, agent);
+    if (ctx.json) ctx.out.json({ task_id: id, ...r });
+    else ctx.out.line(`released task ${id}`);
+    return 0;
+  },
+};
+
+/** `task <id>` */
+export const task: Command = {
+  name: "task",
+  summary: "show where a task stands: open, claimed (owner, time left) or done (result)",
+  usage: "task <task-id> [--json]",
+  examples: ["task 1763700000000-0", "task 1763700000000-0 --json"],
+  flags: {},
+  args: { min: 1, max: 1, what: "<task-id>" },
+  run: async (ctx) => {
+    const id = taskId(ctx, "task");
+    const room = await ctx.room();
+    const s = await taskState(room, id);
+    if (!s) {
+      throw new NotFoundError(
+        `task ${id} not found in room ${room.config.repo}/${room.config.branch}`,
+      );
+    }
+    if (ctx.json) {
+      ctx.out.json({ ...s, task: s.task ? eventJson(s.task) : null });
+      return 0;
+    }
+    if (s.state === "open") ctx.out.line(`${id}  open`);
+    else if (s.state === "claimed") {
+      ctx.out.line(`${id}  claimed by ${terminalText(s.owner)} (${formatDuration(s.ttlMs)} left)`);
+    } else ctx.out.line(`${id}  done  ${terminalText(payloadText(s.result))}`);
+    return 0;
+  },
+};

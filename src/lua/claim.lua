@@ -1,0 +1,53 @@
+--[[
+claim — take a task as a lease: exactly one winner. Refuses unknown ids,
+events that are not tasks, done tasks, tasks held by someone else, and (unless
+forced) tasks whose prerequisite type has not appeared in the room. The owner
+re-claiming its own task renews the lease. Writes TASK_CLAIMED in the same step.
+
+KEYS[1]  the room stream                 KEYS[2]  types-seen hash
+KEYS[3]  task catalog hash               KEYS[4]  claims index (task id → expiry ms)
+KEYS[5]  this task's owner key           KEYS[6]  this task's done key
+ARGV[1]  task id       ARGV[2]  owner agent id    ARGV[3]  lease TTL in ms
+ARGV[4]  "1" to skip the prerequisite gate         ARGV[5]  stream idle TTL ms
+ARGV[6]  stream MAXLEN ("0" = none)                ARGV[7]  owner handle
+ARGV[8]  owner session id
+
+Returns one of
+  { "ok", expiry ms, audit id, "claimed" | "renewed" }
+  { "unknown" }                     no event with that id
+  { "not_task", type }              its type is not in the catalog
+  { "done" }                        already completed
+  { "held", owner, ttl left ms }    someone else holds the lease
+  { "prereq", prerequisite type }   gate unmet
+]]
+if not stream_type_ok(KEYS[1]) then return redis.error_reply('WRONGTYPE room stream is not a stream') end
+local entry = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])[1]
+if not entry then return { 'unknown' } end
+local task_type = ''
+for i = 1, #entry[2], 2 do
+  if entry[2][i] == 'type' then task_type = entry[2][i + 1] end
+end
+local def = redis.call('HGET', KEYS[3], task_type)
+if not def then return { 'not_task', task_type } end
+if redis.call('EXISTS', KEYS[6]) == 1 then return { 'done' } end
+local holder = redis.call('GET', KEYS[5])
+local outcome = 'claimed'
+if holder and holder ~= ARGV[2] then
+  return { 'held', holder, redis.call('PTTL', KEYS[5]) }
+elseif holder then
+  outcome = 'renewed'
+end
+if ARGV[4] ~= '1' then
+  local prereq = cjson.decode(def)['prereq']
+  if type(prereq) == 'string' and prereq ~= '' and redis.call('HEXISTS', KEYS[2], prereq) == 0 then
+    return { 'prereq', prereq }
+  end
+end
+local expiry = now_ms() + tonumber(ARGV[3])
+redis.call('SET', KEYS[5], ARGV[2], 'PX', ARGV[3])
+redis.call('ZADD', KEYS[4], expiry, ARGV[1])
+local payload = cjson.encode({ task_id = ARGV[1], task_type = task_type, ttl_ms = tonumber(ARGV[3]),
+  forced = ARGV[4] == '1', renewed = outcome == 'renewed' })
+local id = audit(KEYS[1], KEYS[2], { 'type', 'TASK_CLAIMED', 'agent_id', ARGV[2], 'agent_handle', ARGV[7],
+  'session_id', ARGV[8], 'to', '', 'reply_to', ARGV[1], 'payload', payload }, ARGV[5], ARGV[6])
+return { 'ok', expiry, id, outcome }

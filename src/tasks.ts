@@ -1,0 +1,369 @@
+/**
+ * Task discovery and exactly-once claims.
+ *
+ * A task is an event whose type is registered in the room's catalog; its id is
+ * the stream entry id. A claim is a lease with a TTL: exactly one agent holds
+ * it at a time, and a crashed owner's task becomes claimable again when the
+ * lease lapses. Every state change writes its audit event (`TASK_CLAIMED`,
+ * `TASK_RELEASED`, `TASK_DONE`) in the same script, on Redis server time.
+ *
+ * Open tasks are kept in an index maintained by the publish, claim and
+ * complete scripts, so listing them costs the same at 100 or 100,000 events.
+ *
+ * @module
+ */
+import type { JsonValue, RoomEvent } from "./codec.ts";
+import { decodePayload, decodeStreamEntry } from "./codec.ts";
+import { InvalidValueError } from "./errors.ts";
+import type { AgentIdentity } from "./identity.ts";
+import { type Room, validateEventType, validateStreamId } from "./room.ts";
+import { CLAIM, COMPLETE, INDEX_TASKS, LIVE_CLAIMS, RELEASE } from "./scripts.ts";
+
+/** A catalog entry: a kind of work agents can claim. */
+export interface TaskDef {
+  /** Event type of tasks of this kind. */
+  type: string;
+  /** What the work is. */
+  description: string;
+  /** What finishing it produces (free text). */
+  produces?: string;
+  /** What it needs (free text). */
+  requires?: string;
+  /** An event type that must have appeared in the room before a claim succeeds. */
+  prereq?: string;
+}
+
+/** Longest accepted claim lease. */
+export const MAX_CLAIM_TTL_MS = 24 * 3_600_000;
+/** Default claim lease. */
+export const DEFAULT_CLAIM_TTL_MS = 5 * 60_000;
+
+/** The result of a claim attempt; contention is a value, not an exception. */
+export type ClaimResult =
+  | { outcome: "claimed" | "renewed"; expiresAt: number; auditId: string }
+  | { outcome: "held"; owner: string; ttlMs: number }
+  | { outcome: "done" }
+  | { outcome: "prereq"; prereq: string }
+  | { outcome: "unknown" }
+  | { outcome: "not_task"; type: string };
+
+/** The result of completing a task. */
+export type CompleteResult =
+  | { outcome: "completed"; previousOwner: string; auditId: string }
+  | { outcome: "done" }
+  | { outcome: "not_owner"; owner: string }
+  | { outcome: "not_claimed" }
+  | { outcome: "unknown" }
+  | { outcome: "not_task"; type: string };
+
+/** The result of releasing a claim. */
+export type ReleaseResult =
+  | { outcome: "released"; auditId: string }
+  | { outcome: "not_held" }
+  | { outcome: "not_owner"; owner: string };
+
+/** Where a task stands. */
+export type TaskState =
+  | { state: "open"; task: RoomEvent }
+  | { state: "claimed"; task: RoomEvent; owner: string; ttlMs: number }
+  | { state: "done"; task: RoomEvent | undefined; result: JsonValue };
+
+function checkTtl(ttlMs: number): number {
+  if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0 || ttlMs > MAX_CLAIM_TTL_MS) {
+    throw new InvalidValueError(
+      `Cannot claim task: ttl must be between 1 ms and 24h, got ${ttlMs} ms`,
+    );
+  }
+  return ttlMs;
+}
+
+/**
+ * Registers (or overwrites) a task type. Tasks of that type published before
+ * the registration are added to the open index once.
+ *
+ * @param room the room
+ * @param def the definition
+ * @returns how many earlier events became open tasks
+ */
+export async function registerTask(room: Room, def: TaskDef): Promise<number> {
+  validateEventType(def.type);
+  if (def.prereq !== undefined && def.prereq !== "") validateEventType(def.prereq);
+  const clean: TaskDef = { type: def.type, description: def.description };
+  if (def.produces) clean.produces = def.produces;
+  if (def.requires) clean.requires = def.requires;
+  if (def.prereq) clean.prereq = def.prereq;
+  const { keys, config } = room;
+  const [isNew] = await room.redis.pipeline([
+    ["HSET", keys.catalog, def.type, JSON.stringify(clean)],
+    ...(config.streamTtlMs > 0 ? [["PEXPIRE", keys.catalog, config.streamTtlMs]] : []),
+  ]);
+  if (isNew instanceof Error) throw isNew;
+  return isNew === 1 ? await backfill(room, def.type) : 0;
+}
+
+// Walks the stream once for events of a newly registered type. Events
+// published after the HSET above are indexed by the publish script itself.
+async function backfill(room: Room, type: string): Promise<number> {
+  let added = 0;
+  let cursor = "-";
+  for (;;) {
+    const batch = await room.redis.call(["XRANGE", room.keys.events, cursor, "+", "COUNT", 1000]);
+    if (!Array.isArray(batch) || batch.length === 0) return added;
+    const ids: string[] = [];
+    for (const entry of batch) {
+      const event = decodeStreamEntry(entry);
+      if (event?.type === type) ids.push(event.id);
+    }
+    if (ids.length > 0) {
+      added += Number(
+        await room.redis.evalScript(
+          INDEX_TASKS,
+          [room.keys.openTasks, ...ids.map((id) => room.keys.taskDone(id))],
+          [room.config.streamTtlMs, ...ids],
+        ),
+      );
+    }
+    cursor = `(${(batch.at(-1) as [string])[0]}`;
+    if (batch.length < 1000) return added;
+  }
+}
+
+/**
+ * The catalog, sorted by type. Malformed entries are skipped.
+ *
+ * @param room the room
+ */
+export async function catalog(room: Room): Promise<TaskDef[]> {
+  const flat = await room.redis.call(["HGETALL", room.keys.catalog]) as string[];
+  const defs: TaskDef[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    try {
+      const def = JSON.parse(flat[i + 1]!) as TaskDef;
+      if (typeof def.type === "string") defs.push(def);
+    } catch {
+      // skip an entry another tool wrote
+    }
+  }
+  return defs.sort((a, b) => a.type.localeCompare(b.type));
+}
+
+/**
+ * Claims a task for `agent` with a lease of `ttlMs`. Exactly one agent wins.
+ *
+ * @param room the room
+ * @param options task id, agent, lease TTL, and `force` to skip the prerequisite gate
+ * @returns the outcome
+ * @throws {InvalidValueError} for a malformed id or a TTL outside 1 ms–24h
+ */
+export async function claimTask(
+  room: Room,
+  options: { taskId: string; agent: AgentIdentity; ttlMs?: number; force?: boolean },
+): Promise<ClaimResult> {
+  const id = validateStreamId(options.taskId);
+  const ttl = checkTtl(options.ttlMs ?? DEFAULT_CLAIM_TTL_MS);
+  const { keys, config } = room;
+  const reply = await room.redis.evalScript(CLAIM, [
+    keys.events,
+    keys.typesSeen,
+    keys.catalog,
+    keys.claims,
+    keys.taskOwner(id),
+    keys.taskDone(id),
+  ], [
+    id,
+    options.agent.agent_id,
+    ttl,
+    options.force ? "1" : "0",
+    config.streamTtlMs,
+    config.streamMaxLen,
+    options.agent.handle,
+    options.agent.session_id,
+  ]) as (string | number)[];
+  switch (reply[0]) {
+    case "ok":
+      return {
+        outcome: reply[3] === "renewed" ? "renewed" : "claimed",
+        expiresAt: Number(reply[1]),
+        auditId: String(reply[2]),
+      };
+    case "held":
+      return { outcome: "held", owner: String(reply[1]), ttlMs: Number(reply[2]) };
+    case "prereq":
+      return { outcome: "prereq", prereq: String(reply[1]) };
+    case "not_task":
+      return { outcome: "not_task", type: String(reply[1]) };
+    case "done":
+      return { outcome: "done" };
+    default:
+      return { outcome: "unknown" };
+  }
+}
+
+/**
+ * Completes a task: marks it done with `result`, clears the claim and the
+ * open entry. Anyone may complete (the previous owner is reported) unless
+ * `strict`, which only lets the current lease owner complete.
+ *
+ * @param room the room
+ * @param options task id, completing agent, result, strict
+ * @returns the outcome
+ */
+export async function completeTask(
+  room: Room,
+  options: { taskId: string; agent: AgentIdentity; result?: JsonValue; strict?: boolean },
+): Promise<CompleteResult> {
+  const id = validateStreamId(options.taskId);
+  const { keys, config } = room;
+  const result = JSON.stringify(options.result ?? null);
+  const size = new TextEncoder().encode(result).length;
+  if (config.maxPayloadBytes > 0 && size > config.maxPayloadBytes) {
+    throw new InvalidValueError(
+      `Cannot complete task: result is ${size} bytes, max ${config.maxPayloadBytes} bytes`,
+    );
+  }
+  const reply = await room.redis.evalScript(COMPLETE, [
+    keys.events,
+    keys.typesSeen,
+    keys.catalog,
+    keys.claims,
+    keys.openTasks,
+    keys.taskOwner(id),
+    keys.taskDone(id),
+  ], [
+    id,
+    options.agent.agent_id,
+    result,
+    options.strict ? "1" : "0",
+    config.streamTtlMs,
+    config.streamTtlMs,
+    config.streamMaxLen,
+    options.agent.handle,
+    options.agent.session_id,
+  ]) as string[];
+  switch (reply[0]) {
+    case "ok":
+      return { outcome: "completed", previousOwner: reply[1]!, auditId: reply[2]! };
+    case "not_owner":
+      return { outcome: "not_owner", owner: reply[1]! };
+    case "not_task":
+      return { outcome: "not_task", type: reply[1]! };
+    case "not_claimed":
+    case "done":
+    case "unknown":
+      return { outcome: reply[0] };
+    default:
+      throw new InvalidValueError(`Unexpected reply from the complete script: ${reply[0]}`);
+  }
+}
+
+/**
+ * Gives a claim back before its lease lapses (owner only).
+ *
+ * @param room the room
+ * @param options task id and the owner
+ * @returns the outcome
+ */
+export async function releaseTask(
+  room: Room,
+  options: { taskId: string; agent: AgentIdentity },
+): Promise<ReleaseResult> {
+  const id = validateStreamId(options.taskId);
+  const { keys, config } = room;
+  const reply = await room.redis.evalScript(RELEASE, [
+    keys.events,
+    keys.typesSeen,
+    keys.claims,
+    keys.taskOwner(id),
+  ], [
+    id,
+    options.agent.agent_id,
+    config.streamTtlMs,
+    config.streamMaxLen,
+    options.agent.handle,
+    options.agent.session_id,
+  ]) as string[];
+  if (reply[0] === "ok") return { outcome: "released", auditId: reply[1]! };
+  if (reply[0] === "not_owner") return { outcome: "not_owner", owner: reply[1]! };
+  return { outcome: "not_held" };
+}
+
+/**
+ * Where one task stands: open, claimed (owner and TTL left) or done (result).
+ *
+ * @param room the room
+ * @param taskId the task id
+ * @returns the state, or `undefined` when no such task exists
+ */
+export async function taskState(room: Room, taskId: string): Promise<TaskState | undefined> {
+  const id = validateStreamId(taskId);
+  const { keys } = room;
+  const [done, owner, ttl, entries, defs] = await room.redis.pipeline([
+    ["GET", keys.taskDone(id)],
+    ["GET", keys.taskOwner(id)],
+    ["PTTL", keys.taskOwner(id)],
+    ["XRANGE", keys.events, id, id],
+    ["HKEYS", keys.catalog],
+  ]);
+  for (const reply of [done, owner, ttl, entries, defs]) if (reply instanceof Error) throw reply;
+  const task = Array.isArray(entries) ? decodeStreamEntry(entries[0]) : undefined;
+  if (typeof done === "string") return { state: "done", task, result: decodePayload(done) };
+  if (!task || !(defs as string[]).includes(task.type)) return undefined;
+  if (typeof owner === "string") {
+    return { state: "claimed", task, owner, ttlMs: Math.max(0, Number(ttl)) };
+  }
+  return { state: "open", task };
+}
+
+/**
+ * Unclaimed, undone tasks, newest first. Reads the open index page by page,
+ * so the cost depends on `count` and on live claims, not on stream length.
+ *
+ * @param room the room
+ * @param count how many at most
+ */
+export async function openTasks(room: Room, count: number): Promise<RoomEvent[]> {
+  const { keys } = room;
+  const open: RoomEvent[] = [];
+  const page = Math.max(count * 2, 50);
+  for (let start = 0; open.length < count; start += page) {
+    const ids = await room.redis.call(["ZREVRANGE", keys.openTasks, start, start + page - 1]);
+    if (!Array.isArray(ids) || ids.length === 0) break;
+    const replies = await room.redis.pipeline(
+      (ids as string[]).flatMap((id) => [
+        ["EXISTS", keys.taskOwner(id)],
+        ["XRANGE", keys.events, id, id],
+      ]),
+    );
+    const gone: string[] = [];
+    (ids as string[]).forEach((id, i) => {
+      const claimed = replies[2 * i];
+      const entries = replies[2 * i + 1];
+      if (claimed instanceof Error) throw claimed;
+      if (entries instanceof Error) throw entries;
+      const event = Array.isArray(entries) ? decodeStreamEntry(entries[0]) : undefined;
+      if (!event) gone.push(id);
+      else if (claimed === 0 && open.length < count) open.push(event);
+    });
+    if (gone.length > 0) await room.redis.call(["ZREM", keys.openTasks, ...gone]);
+    if (ids.length < page) break;
+  }
+  return open;
+}
+
+/**
+ * Live claims per agent (the "claim load" shown by `who`).
+ *
+ * @param room the room
+ * @returns agent id → number of live claims
+ */
+export async function claimLoad(room: Room): Promise<Map<string, number>> {
+  const flat = await room.redis.evalScript(LIVE_CLAIMS, [room.keys.claims], []) as string[];
+  const ids = flat.filter((_, i) => i % 2 === 0);
+  const load = new Map<string, number>();
+  if (ids.length === 0) return load;
+  const owners = await room.redis.pipeline(ids.map((id) => ["GET", room.keys.taskOwner(id)]));
+  for (const owner of owners) {
+    if (typeof owner === "string") load.set(owner, (load.get(owner) ?? 0) + 1);
+  }
+  return load;
+}
