@@ -150,26 +150,47 @@ function toInt(text: string): number {
 
 /** Encodes commands as RESP arrays of bulk strings, in one buffer. */
 export function encodeCommands(commands: readonly (readonly RedisArg[])[]): Uint8Array {
+  // Text is gathered into one string and encoded once; only binary arguments
+  // (Uint8Array) are copied as they are.
   const parts: Uint8Array[] = [];
-  let size = 0;
-  const push = (part: Uint8Array) => {
-    parts.push(part);
-    size += part.length;
-  };
+  let text = "";
   for (const args of commands) {
-    push(encoder.encode(`*${args.length}\r\n`));
+    text += `*${args.length}\r\n`;
     for (const arg of args) {
-      const bytes = arg instanceof Uint8Array ? arg : encoder.encode(String(arg));
-      push(encoder.encode(`$${bytes.length}\r\n`));
-      push(bytes);
-      push(encoder.encode("\r\n"));
+      if (arg instanceof Uint8Array) {
+        parts.push(encoder.encode(text + `$${arg.length}\r\n`), arg);
+        text = "\r\n";
+      } else {
+        const value = String(arg);
+        text += `$${utf8Length(value)}\r\n${value}\r\n`;
+      }
     }
   }
-  const out = new Uint8Array(size);
+  if (parts.length === 0) return encoder.encode(text);
+  parts.push(encoder.encode(text));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let offset = 0;
   for (const part of parts) {
     out.set(part, offset);
     offset += part.length;
   }
   return out;
+}
+
+/** UTF-8 byte length of a string as TextEncoder encodes it (lone surrogates → 3 bytes). */
+function utf8Length(value: string): number {
+  let n = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (
+      c >= 0xd800 && c < 0xdc00 && i + 1 < value.length &&
+      (value.charCodeAt(i + 1) & 0xfc00) === 0xdc00
+    ) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
 }

@@ -136,6 +136,7 @@ class RespPort implements RedisPort {
   #commandTimeoutMs: number;
   #parser = new RespParser();
   #pending: Pending[] = [];
+  #outbox: Uint8Array[] = [];
   #failure: RedisUnavailableError | undefined;
   #writing: Promise<void> = Promise.resolve();
   #reading: Promise<void>;
@@ -233,8 +234,23 @@ class RespPort implements RedisPort {
         }, timeoutMs);
       }
       this.#pending.push(entry);
-      this.#writing = this.#writing.then(() => this.#write(bytes));
+      // Commands sent while a write is in flight go out together in the next one.
+      this.#outbox.push(bytes);
+      if (this.#outbox.length === 1) this.#writing = this.#writing.then(() => this.#flush());
     });
+  }
+
+  #flush(): Promise<void> {
+    const chunks = this.#outbox;
+    this.#outbox = [];
+    if (chunks.length === 1) return this.#write(chunks[0]!);
+    const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let offset = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return this.#write(bytes);
   }
 
   async #write(bytes: Uint8Array): Promise<void> {
