@@ -63,6 +63,7 @@ Deno.test("tail renders hostile payloads stripped and --json never fails", async
   }
   const text = await a.run(["tail"]);
   assert.equal(text.code, 0, text.stderr);
+  // deno-lint-ignore no-control-regex
   assert.doesNotMatch(text.stdout, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
   assert.match(text.stdout, /    evilline\n/);
   const json = await a.run(["tail", "--json"]);
