@@ -110,8 +110,7 @@ class Stage {
    * Runs one command as an agent, prints it and its output, and fails the
    * demo unless it exits 0.
    */
-  async run(agent: Agent, args: string[]): Promise<StepResult> {
-    this.#prompt(agent, args);
+  async run(agent: Agent, args: string[], okCodes: number[] = [0]): Promise<StepResult> {
     const output = await this.#command(agent, args, true, AbortSignal.timeout(STEP_TIMEOUT_MS))
       .output();
     const result = {
@@ -119,8 +118,10 @@ class Stage {
       stdout: new TextDecoder().decode(output.stdout),
       stderr: new TextDecoder().decode(output.stderr),
     };
+    // Printed after the command ends, so concurrent steps do not interleave.
+    this.#prompt(agent, args, result.code === 0 ? "" : `    (exit ${result.code})`);
     console.log(indented(result.stdout));
-    if (result.code !== 0) {
+    if (!okCodes.includes(result.code)) {
       throw new StepFailed(
         `${agent.handle}: 'agentroom ${args.join(" ")}' exited with ${result.code}` +
           (output.signal ? ` (signal ${output.signal})` : "") +
@@ -330,8 +331,34 @@ const leaving: Scene = {
   },
 };
 
+const racing: Scene = {
+  title: "Two agents race for one task",
+  async play(stage) {
+    stage.say("alice registers a kind of work; bob publishes one task of that kind");
+    await stage.run(alice, ["register", "FIX_TEST", "make a failing test pass"]);
+    const posted = await stage.run(bob, ["post", "FIX_TEST", '{"test":"retry_cap_test"}']);
+    const id = postedId(posted);
+    await stage.run(alice, ["open"]);
+    stage.say("both claim it at the same moment: exactly one wins, the other gets exit 3");
+    const [a, b] = await Promise.all([
+      stage.run(alice, ["claim", id, "--ttl", "10m"], [0, 3]),
+      stage.run(bob, ["claim", id, "--ttl", "10m"], [0, 3]),
+    ]);
+    expect([a.code, b.code].sort().join() === "0,3", "exactly one claim should win");
+    const [winner, loser] = a.code === 0 ? [alice, bob] : [bob, alice];
+    stage.say(`${loser.handle} lost (exit 3), sees who holds it, and moves on`);
+    await stage.run(loser, ["task", id]);
+    await stage.run(loser, ["who"]);
+    stage.say(`${winner.handle} finishes the work; the task drops off 'open'`);
+    await stage.run(winner, ["done", id, '{"commit":"a1b2c3d"}']);
+    const open = await stage.run(loser, ["open"]);
+    expect(open.stdout.includes("no open tasks"), "the done task should leave 'open'");
+    await stage.run(loser, ["tail", "--type", "TASK_CLAIMED,TASK_DONE"]);
+  },
+};
+
 /** The scenes, in order. Append new ones here. */
-export const SCENES: readonly Scene[] = [joining, talking, catchingUp, leaving];
+export const SCENES: readonly Scene[] = [joining, talking, catchingUp, racing, leaving];
 
 async function main(): Promise<number> {
   const server = new RedisMemoryServer({
