@@ -10,6 +10,7 @@ import { Cluster, Redis, ReplyError } from "ioredis";
 import type { ClusterOptions, RedisOptions } from "ioredis";
 import { RedisCommandError, RedisUnavailableError, TimeoutError } from "../errors.ts";
 import type { CallOptions, LuaScript, RedisArg, RedisPort, RedisReply } from "./port.ts";
+import { handshake } from "./_handshake.ts";
 import type { RedisEndpoint } from "./url.ts";
 import {
   DEFAULT_COMMAND_TIMEOUT_MS,
@@ -190,34 +191,13 @@ class IoredisPort implements RedisPort {
   }
 
   /** Sends AUTH and SELECT in one round trip and checks their replies. */
-  async handshake(endpoint: RedisEndpoint, timeoutMs: number): Promise<void> {
-    const commands: RedisArg[][] = [];
-    if (endpoint.password !== undefined) {
-      commands.push(
-        endpoint.username === undefined
-          ? ["AUTH", endpoint.password]
-          : ["AUTH", endpoint.username, endpoint.password],
-      );
-    }
-    if (endpoint.db !== 0) commands.push(["SELECT", endpoint.db]);
-    if (commands.length === 0) return;
-    let replies: (RedisReply | Error)[];
-    try {
-      replies = await this.#pipeline(commands, timeoutMs, "AUTH/SELECT");
-    } catch (error) {
-      if (!(error instanceof TimeoutError)) throw error;
-      throw new RedisUnavailableError(
-        this.address,
-        `no answer to AUTH/SELECT within ${timeoutMs} ms`,
-      );
-    }
-    for (const [i, reply] of replies.entries()) {
-      if (!(reply instanceof Error)) continue;
-      const what = commands[i]![0] === "AUTH"
-        ? "authentication failed"
-        : `cannot select database ${endpoint.db}`;
-      throw new RedisUnavailableError(this.address, `${what}: ${reply.message}`);
-    }
+  handshake(endpoint: RedisEndpoint, timeoutMs: number): Promise<void> {
+    return handshake(endpoint, {
+      address: this.address,
+      timeoutMs,
+      send: (commands, ms) => this.#pipeline(commands, ms, "AUTH/SELECT"),
+      isError: (reply): reply is Error => reply instanceof Error,
+    });
   }
 
   async #pipeline(

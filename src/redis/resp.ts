@@ -7,6 +7,7 @@
  */
 import { RedisCommandError, RedisUnavailableError, TimeoutError } from "../errors.ts";
 import type { CallOptions, LuaScript, RedisArg, RedisPort, RedisReply } from "./port.ts";
+import { handshake } from "./_handshake.ts";
 import type { RedisEndpoint } from "./url.ts";
 import { encodeCommands, RespErrorReply, RespParser, type RespValue } from "./_resp_parser.ts";
 
@@ -149,33 +150,12 @@ class RespPort implements RedisPort {
   }
 
   /** Sends AUTH and SELECT in one write and checks their replies. */
-  async handshake(endpoint: RedisEndpoint, timeoutMs: number): Promise<void> {
-    const commands: RedisArg[][] = [];
-    if (endpoint.password !== undefined) {
-      commands.push(
-        endpoint.username === undefined
-          ? ["AUTH", endpoint.password]
-          : ["AUTH", endpoint.username, endpoint.password],
-      );
-    }
-    if (endpoint.db !== 0) commands.push(["SELECT", endpoint.db]);
-    if (commands.length === 0) return;
-    let replies: RespValue[];
-    try {
-      replies = await this.#send(commands, timeoutMs, "AUTH/SELECT");
-    } catch (error) {
-      if (!(error instanceof TimeoutError)) throw error;
-      throw new RedisUnavailableError(
-        this.address,
-        `no answer to AUTH/SELECT within ${timeoutMs} ms`,
-      );
-    }
-    replies.forEach((reply, i) => {
-      if (!(reply instanceof RespErrorReply)) return;
-      const what = commands[i]![0] === "AUTH"
-        ? "authentication failed"
-        : `cannot select database ${endpoint.db}`;
-      throw new RedisUnavailableError(this.address, `${what}: ${reply.message}`);
+  handshake(endpoint: RedisEndpoint, timeoutMs: number): Promise<void> {
+    return handshake(endpoint, {
+      address: this.address,
+      timeoutMs,
+      send: (commands, ms) => this.#send(commands, ms, "AUTH/SELECT"),
+      isError: (reply): reply is RespErrorReply => reply instanceof RespErrorReply,
     });
   }
 
