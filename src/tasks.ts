@@ -346,6 +346,7 @@ export async function openTasks(room: Room, count: number): Promise<RoomEvent[]>
     });
     if (gone.length > 0) await room.redis.call(["ZREM", keys.openTasks, ...gone]);
     if (ids.length < page) break;
+    start -= gone.length; // the removed ids shifted the following ones up
   }
   return open;
 }

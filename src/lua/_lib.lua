@@ -3,12 +3,14 @@ _lib — helpers prepended to the coordination scripts (not a script of its own)
 
 now_ms()                     Redis server time in Unix ms, as a number
 now_text(t)                  the same as exact decimal text
-audit(stream, seen, fields, stream_ttl, maxlen)
+audit(stream, seen, fields, stream_ttl, maxlen[, stamp])
                              appends an audit event (fields = flat list without
-                             timestamp), stamps it with server time, records its
-                             type in the types-seen hash, re-arms the stream TTL;
-                             returns the entry id and its timestamp text
+                             timestamp), stamps it with server time (or with
+                             stamp, a now_text() the caller already read), records
+                             its type in the types-seen hash, re-arms the stream
+                             TTL; returns the entry id and its timestamp text
 stream_type_ok(key)          true when key is absent or a stream
+type_ok(key, kind)           true when key is absent or of that TYPE ('hash', 'zset', …)
 ]]
 local function now_text()
   local t = redis.call('TIME')
@@ -19,7 +21,7 @@ local function now_ms()
   return tonumber(now_text())
 end
 
-local function audit(stream, seen, fields, stream_ttl, maxlen)
+local function audit(stream, seen, fields, stream_ttl, maxlen, stamp)
   local args = { 'XADD', stream }
   if tonumber(maxlen) > 0 then
     table.insert(args, 'MAXLEN')
@@ -32,7 +34,7 @@ local function audit(stream, seen, fields, stream_ttl, maxlen)
     table.insert(args, fields[i])
     if fields[i] == 'type' and i % 2 == 1 then event_type = fields[i + 1] end
   end
-  local stamp = now_text()
+  stamp = stamp or now_text()
   table.insert(args, 'timestamp')
   table.insert(args, stamp)
   local id = redis.call(unpack(args))
@@ -47,4 +49,9 @@ end
 local function stream_type_ok(key)
   local kind = redis.call('TYPE', key)['ok']
   return kind == 'none' or kind == 'stream'
+end
+
+local function type_ok(key, kind)
+  local found = redis.call('TYPE', key)['ok']
+  return found == 'none' or found == kind
 end

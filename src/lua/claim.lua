@@ -21,6 +21,9 @@ Returns one of
   { "prereq", prerequisite type }   gate unmet
 ]]
 if not stream_type_ok(KEYS[1]) then return redis.error_reply('WRONGTYPE room stream is not a stream') end
+if not (type_ok(KEYS[2], 'hash') and type_ok(KEYS[4], 'zset')) then
+  return redis.error_reply('WRONGTYPE a room index has the wrong type')
+end
 local entry = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])[1]
 if not entry then return { 'unknown' } end
 local task_type = ''
@@ -43,11 +46,14 @@ if ARGV[4] ~= '1' then
     return { 'prereq', prereq }
   end
 end
-local expiry = now_ms() + tonumber(ARGV[3])
-redis.call('SET', KEYS[5], ARGV[2], 'PX', ARGV[3])
+-- One clock reading for the lease deadline, the claims index and the audit
+-- timestamp, so the next claim's TASK_CLAIMED is always >= this one's + TTL.
+local stamp = now_text()
+local expiry = tonumber(stamp) + tonumber(ARGV[3])
+redis.call('SET', KEYS[5], ARGV[2], 'PXAT', expiry)
 redis.call('ZADD', KEYS[4], expiry, ARGV[1])
 local payload = cjson.encode({ task_id = ARGV[1], task_type = task_type, ttl_ms = tonumber(ARGV[3]),
   forced = ARGV[4] == '1', renewed = outcome == 'renewed' })
 local id = audit(KEYS[1], KEYS[2], { 'type', 'TASK_CLAIMED', 'agent_id', ARGV[2], 'agent_handle', ARGV[7],
-  'session_id', ARGV[8], 'to', '', 'reply_to', ARGV[1], 'payload', payload }, ARGV[5], ARGV[6])
+  'session_id', ARGV[8], 'to', '', 'reply_to', ARGV[1], 'payload', payload }, ARGV[5], ARGV[6], stamp)
 return { 'ok', expiry, id, outcome }

@@ -19,6 +19,9 @@ Returns one of
   { "not_claimed" }                 strict and nobody holds the lease
 ]]
 if not stream_type_ok(KEYS[1]) then return redis.error_reply('WRONGTYPE room stream is not a stream') end
+if not (type_ok(KEYS[2], 'hash') and type_ok(KEYS[4], 'zset') and type_ok(KEYS[5], 'zset')) then
+  return redis.error_reply('WRONGTYPE a room index has the wrong type')
+end
 local entry = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])[1]
 if not entry then return { 'unknown' } end
 local task_type = ''

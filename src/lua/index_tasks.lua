@@ -13,7 +13,10 @@ Returns the number of ids added.
 local added = 0
 for i = 2, #ARGV do
   if redis.call('EXISTS', KEYS[i]) == 0 then
-    added = added + redis.call('ZADD', KEYS[1], tonumber(string.match(ARGV[i], '^(%d+)')), ARGV[i])
+    -- score ms.seq, as in publish.lua
+    local ms, seq = string.match(ARGV[i], '^(%d+)-(%d+)$')
+    local score = ms .. '.' .. string.format('%03d', math.min(tonumber(seq), 999))
+    added = added + redis.call('ZADD', KEYS[1], score, ARGV[i])
   end
 end
 if added > 0 and tonumber(ARGV[1]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end

@@ -18,7 +18,10 @@ local fields = {}
 for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
 local id, stamp = audit(KEYS[1], KEYS[2], fields, ARGV[1], ARGV[2])
 if redis.call('HEXISTS', KEYS[3], ARGV[4]) == 1 then
-  redis.call('ZADD', KEYS[4], tonumber(string.match(id, '^(%d+)')), id)
+  -- score ms.seq (seq capped at 999): ids of one millisecond then sort by sequence,
+  -- where a bare ms score would tie-break them as text (…-10 before …-9)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  redis.call('ZADD', KEYS[4], ms .. '.' .. string.format('%03d', math.min(tonumber(seq), 999)), id)
   if tonumber(ARGV[1]) > 0 then redis.call('PEXPIRE', KEYS[4], ARGV[1]) end
 end
 return { id, stamp }

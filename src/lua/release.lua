@@ -9,6 +9,9 @@ ARGV[5]  handle    ARGV[6]  session id
 Returns { "ok", audit id } | { "not_held" } | { "not_owner", owner }.
 ]]
 if not stream_type_ok(KEYS[1]) then return redis.error_reply('WRONGTYPE room stream is not a stream') end
+if not (type_ok(KEYS[2], 'hash') and type_ok(KEYS[3], 'zset')) then
+  return redis.error_reply('WRONGTYPE a room index has the wrong type')
+end
 local holder = redis.call('GET', KEYS[4])
 if not holder then return { 'not_held' } end
 if holder ~= ARGV[2] then return { 'not_owner', holder } end
