@@ -44,14 +44,20 @@ export interface RoomKeys {
   readonly typesSeen: string;
   /** Hash of task type → task definition JSON. */
   readonly catalog: string;
-  /** Sorted set of not-yet-done task ids, scored by their stream time (ms). */
+  /** Sorted set of not-yet-done task ids, scored by stream time (`ms.seq`). */
   readonly openTasks: string;
   /** Sorted set of claimed task ids, scored by claim expiry (ms, server clock). */
   readonly claims: string;
   /** Claim (lease) of one task: its owner, with a TTL. */
   taskOwner(taskId: string): string;
-  /** Completion marker of one task: its result JSON. */
-  taskDone(taskId: string): string;
+  /** Hash of done task id → result JSON. */
+  readonly done: string;
+  /**
+   * The room's core keys, in the order every event-writing script takes them
+   * first (stream, types-seen, catalog, open tasks, done); they share the
+   * room's idle lifetime.
+   */
+  readonly core: readonly string[];
   /** Presence record of one agent. */
   presence(agentId: string): string;
   /** Scratchpad entry. */
@@ -79,7 +85,8 @@ export function roomKeys(room: RoomCoordinates): RoomKeys {
     openTasks: fixed("open-tasks"),
     claims: fixed("claims"),
     taskOwner: (id) => `${prefix}:task:${escapeKeyPart(id)}:owner`,
-    taskDone: (id) => `${prefix}:task:${escapeKeyPart(id)}:done`,
+    done: fixed("done"),
+    core: ["events", "types-seen", "catalog", "open-tasks", "done"].map(fixed),
     presence: variable("presence"),
     scratchpad: variable("state"),
     cursor: variable("cursor"),

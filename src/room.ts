@@ -118,13 +118,7 @@ export class Room {
     const size = new TextEncoder().encode(fields[13]).length;
     const cap = this.config.maxPayloadBytes;
     if (cap > 0 && size > cap) throw new PayloadTooLargeError(size, cap);
-    const keys = this.keys;
-    const reply = await this.redis.evalScript(PUBLISH, [
-      keys.events,
-      keys.typesSeen,
-      keys.catalog,
-      keys.openTasks,
-    ], [
+    const reply = await this.redis.evalScript(PUBLISH, this.keys.core, [
       this.config.streamTtlMs,
       this.config.streamMaxLen,
       ...fields,

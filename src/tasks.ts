@@ -118,8 +118,8 @@ async function backfill(room: Room, type: string): Promise<number> {
       added += Number(
         await room.redis.evalScript(
           INDEX_TASKS,
-          [room.keys.openTasks, ...ids.map((id) => room.keys.taskDone(id))],
-          [room.config.streamTtlMs, ...ids],
+          [room.keys.openTasks, room.keys.done],
+          ids,
         ),
       );
     }
@@ -163,12 +163,9 @@ export async function claimTask(
   const ttl = checkTtl(options.ttlMs ?? DEFAULT_CLAIM_TTL_MS);
   const { keys, config } = room;
   const reply = await room.redis.evalScript(CLAIM, [
-    keys.events,
-    keys.typesSeen,
-    keys.catalog,
+    ...keys.core,
     keys.claims,
     keys.taskOwner(id),
-    keys.taskDone(id),
   ], [
     id,
     options.agent.agent_id,
@@ -222,19 +219,14 @@ export async function completeTask(
     );
   }
   const reply = await room.redis.evalScript(COMPLETE, [
-    keys.events,
-    keys.typesSeen,
-    keys.catalog,
+    ...keys.core,
     keys.claims,
-    keys.openTasks,
     keys.taskOwner(id),
-    keys.taskDone(id),
   ], [
     id,
     options.agent.agent_id,
     result,
     options.strict ? "1" : "0",
-    config.streamTtlMs,
     config.streamTtlMs,
     config.streamMaxLen,
     options.agent.handle,
@@ -270,8 +262,7 @@ export async function releaseTask(
   const id = validateStreamId(options.taskId);
   const { keys, config } = room;
   const reply = await room.redis.evalScript(RELEASE, [
-    keys.events,
-    keys.typesSeen,
+    ...keys.core,
     keys.claims,
     keys.taskOwner(id),
   ], [
@@ -298,7 +289,7 @@ export async function taskState(room: Room, taskId: string): Promise<TaskState |
   const id = validateStreamId(taskId);
   const { keys } = room;
   const [done, owner, ttl, entries, defs] = await room.redis.pipeline([
-    ["GET", keys.taskDone(id)],
+    ["HGET", keys.done, id],
     ["GET", keys.taskOwner(id)],
     ["PTTL", keys.taskOwner(id)],
     ["XRANGE", keys.events, id, id],

@@ -17,7 +17,7 @@ function allKeys(repo: string, branch: string, id: string): string[] {
     k.scratchpad(id),
     k.cursor(id),
     k.taskOwner(id),
-    k.taskDone(id),
+    k.done,
   ];
 }
 
@@ -66,7 +66,7 @@ Deno.test("roomKeys() puts every key of a room in one cluster slot", () => {
   }
 });
 
-const FIXED = ["events", "presence-index", "types-seen", "catalog", "open-tasks", "claims"];
+const FIXED = ["events", "presence-index", "types-seen", "catalog", "open-tasks", "claims", "done"];
 
 Deno.test("roomKeys() keeps hostile names from colliding", () => {
   const seen = new Map<string, string>();

@@ -131,7 +131,7 @@ Deno.test("registerTask() backfills earlier events of the type once, skipping do
     const early = [await publishTask(room), await publishTask(room), await publishTask(room)];
     await room.publish({ type: "NOTE", agent: alice });
     // a completion marker left from an earlier registration of the type
-    await redis.call(["SET", room.keys.taskDone(early[1]!), "null"]);
+    await redis.call(["HSET", room.keys.done, early[1]!, "null"]);
     assert.deepEqual(await openIds(room), [], "not tasks before registration");
     assert.equal(await registerTask(room, { type: "FIX", description: "fix" }), 2);
     assert.deepEqual(await openIds(room), [early[2], early[0]]);
@@ -620,13 +620,13 @@ Deno.test("claim, complete and release fail atomically when the room stream has 
     await assert.rejects(releaseTask(room, { taskId: id, agent: alice }), RedisCommandError);
     assert.equal(await redis.call(["GET", room.keys.taskOwner(id)]), alice.agent_id, "kept");
     await redis.call(["DEL", room.keys.taskOwner(id)]);
-    assert.equal(await redis.call(["EXISTS", room.keys.taskDone(id)]), 0);
+    assert.equal(await redis.call(["EXISTS", room.keys.done]), 0);
     assert.equal(await redis.call(["EXISTS", room.keys.claims]), 0);
     assert.equal(await redis.call(["GET", room.keys.events]), "not a stream");
   });
 });
 
-for (const index of ["typesSeen", "claims", "openTasks"] as const) {
+for (const index of ["typesSeen", "claims", "openTasks", "done", "catalog"] as const) {
   Deno.test(`claim, complete and release write nothing when ${index} has the wrong type`, async () => {
     await withRoom(async (room, redis) => {
       await registerTask(room, { type: "FIX", description: "fix" });
@@ -642,17 +642,41 @@ for (const index of ["typesSeen", "claims", "openTasks"] as const) {
         await completeTask(room, { taskId: held, agent: bob }).then((r) => r.outcome, (e) => e),
         await releaseTask(room, { taskId: held, agent: alice }).then((r) => r.outcome, (e) => e),
       ];
-      // the open index is only written by complete; a claim or release may succeed
-      const mustFail = index === "openTasks" ? [1, 2] : [0, 1, 2, 3];
-      for (const i of mustFail) assert.ok(outcomes[i] instanceof RedisCommandError, `#${i}`);
-      if (index !== "openTasks") {
-        assert.equal(await redis.call(["EXISTS", room.keys.taskOwner(id)]), 0);
-        assert.equal(await redis.call(["GET", room.keys.taskOwner(held)]), alice.agent_id);
-        assert.equal(await redis.call(["XLEN", room.keys.events]), length, "no audit event");
+      // every script checks all core keys before its first write
+      for (const [i, outcome] of outcomes.entries()) {
+        assert.ok(outcome instanceof RedisCommandError, `#${i}`);
       }
-      assert.equal(await redis.call(["EXISTS", room.keys.taskDone(id)]), 0);
-      assert.equal(await redis.call(["EXISTS", room.keys.taskDone(held)]), 0);
+      if (index !== "claims") {
+        // a core key: publish checks it too and writes nothing
+        await assert.rejects(room.publish({ type: "FIX", agent: bob }), RedisCommandError);
+      }
+      assert.equal(await redis.call(["EXISTS", room.keys.taskOwner(id)]), 0);
+      assert.equal(await redis.call(["GET", room.keys.taskOwner(held)]), alice.agent_id);
+      assert.equal(await redis.call(["XLEN", room.keys.events]), length, "no event written");
+      if (index !== "done") assert.equal(await redis.call(["EXISTS", room.keys.done]), 0);
       assert.equal(await redis.call(["GET", room.keys[index]]), "wrong type");
     });
   });
 }
+
+Deno.test("a done task stays done while the room is busy, past the idle TTL", async () => {
+  await withRoom(async (room, redis) => {
+    await registerTask(room, { type: "FIX", description: "fix" });
+    const id = await publishTask(room);
+    const done = await completeTask(room, { taskId: id, agent: alice });
+    assert.equal(done.outcome, "completed");
+    const finishedAt = await room.serverTime();
+    // keep the room busy for three idle TTLs; every event re-arms the core keys
+    while ((await room.serverTime()) < finishedAt + 3 * room.config.streamTtlMs) {
+      await room.publish({ type: "NOTE", agent: bob });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal((await taskState(room, id))?.state, "done");
+    assert.equal((await claimTask(room, { taskId: id, agent: bob })).outcome, "done");
+    const ttls = await Promise.all(room.keys.core.map((k) => redis.call(["PTTL", k])));
+    for (const [i, ttl] of ttls.entries()) {
+      if (room.keys.core[i] === room.keys.openTasks) continue; // empty set: Redis deletes it
+      assert.ok((ttl as number) > 0, `${room.keys.core[i]} pttl ${ttl}`);
+    }
+  }, { tunables: { streamTtlMs: 200 } });
+});

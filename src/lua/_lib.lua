@@ -1,28 +1,45 @@
 --[[
-_lib — helpers prepended to the coordination scripts (not a script of its own).
+_lib — helpers prepended to every script that writes room events (not a
+script of its own).
 
-now_ms()                     Redis server time in Unix ms, as a number
-now_text(t)                  the same as exact decimal text
-audit(stream, seen, fields, stream_ttl, maxlen[, stamp])
-                             appends an audit event (fields = flat list without
-                             timestamp), stamps it with server time (or with
-                             stamp, a now_text() the caller already read), records
-                             its type in the types-seen hash, re-arms the stream
-                             TTL; returns the entry id and its timestamp text
-stream_type_ok(key)          true when key is absent or a stream
-type_ok(key, kind)           true when key is absent or of that TYPE ('hash', 'zset', …)
+Convention: every such script receives the room's core keys first,
+  KEYS[1] the room stream (ar:{repo:branch}:events)
+  KEYS[2] types-seen hash, type → newest id of that type
+  KEYS[3] task catalog hash, type → definition JSON
+  KEYS[4] open-task index, sorted set of not-yet-done task ids
+  KEYS[5] done hash, task id → result JSON
+and its own keys after them. The core keys live exactly as long as the room:
+every event written re-arms their idle TTL together, so no part of the
+room's state (a catalog entry, a done marker) expires while the room is busy.
+
+now_text()                   Redis server time in Unix ms, as exact decimal text
+core_types_ok()              true when every core key is absent or of its type
+type_ok(key, kind)           true when key is absent or of that TYPE
+audit(fields, ttl, maxlen[, stamp])
+                             appends an event (fields = flat list without
+                             timestamp) stamped with server time (or stamp, a
+                             now_text() the caller already read), records its
+                             type in types-seen, re-arms the core keys' TTL;
+                             returns the entry id and its timestamp text
+task_score(id)               open-index score "ms.seq" of a stream id
 ]]
 local function now_text()
   local t = redis.call('TIME')
   return t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))
 end
 
-local function now_ms()
-  return tonumber(now_text())
+local function type_ok(key, kind)
+  local found = redis.call('TYPE', key)['ok']
+  return found == 'none' or found == kind
 end
 
-local function audit(stream, seen, fields, stream_ttl, maxlen, stamp)
-  local args = { 'XADD', stream }
+local function core_types_ok()
+  return type_ok(KEYS[1], 'stream') and type_ok(KEYS[2], 'hash') and type_ok(KEYS[3], 'hash')
+    and type_ok(KEYS[4], 'zset') and type_ok(KEYS[5], 'hash')
+end
+
+local function audit(fields, stream_ttl, maxlen, stamp)
+  local args = { 'XADD', KEYS[1] }
   if tonumber(maxlen) > 0 then
     table.insert(args, 'MAXLEN')
     table.insert(args, '~')
@@ -38,20 +55,20 @@ local function audit(stream, seen, fields, stream_ttl, maxlen, stamp)
   table.insert(args, 'timestamp')
   table.insert(args, stamp)
   local id = redis.call(unpack(args))
-  redis.call('HSET', seen, event_type, id)
+  redis.call('HSET', KEYS[2], event_type, id)
   if tonumber(stream_ttl) > 0 then
-    redis.call('PEXPIRE', stream, stream_ttl)
-    redis.call('PEXPIRE', seen, stream_ttl)
+    for i = 1, 5 do redis.call('PEXPIRE', KEYS[i], stream_ttl) end
   end
   return id, stamp
 end
 
-local function stream_type_ok(key)
-  local kind = redis.call('TYPE', key)['ok']
-  return kind == 'none' or kind == 'stream'
+-- ids of one millisecond sort by sequence (seq capped at 999), where a bare ms
+-- score would tie-break them as text (…-10 before …-9)
+local function task_score(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return ms .. '.' .. string.format('%03d', math.min(tonumber(seq), 999))
 end
 
-local function type_ok(key, kind)
-  local found = redis.call('TYPE', key)['ok']
-  return found == 'none' or found == kind
+local function wrong_type()
+  return redis.error_reply('WRONGTYPE a room key has the wrong type; nothing was written')
 end

@@ -4,9 +4,10 @@ events that are not tasks, done tasks, tasks held by someone else, and (unless
 forced) tasks whose prerequisite type has not appeared in the room. The owner
 re-claiming its own task renews the lease. Writes TASK_CLAIMED in the same step.
 
-KEYS[1]  the room stream                 KEYS[2]  types-seen hash
-KEYS[3]  task catalog hash               KEYS[4]  claims index (task id → expiry ms)
-KEYS[5]  this task's owner key           KEYS[6]  this task's done key
+KEYS[1…5] the room core keys (see _lib.lua): stream, types-seen, catalog,
+          open-task index, done hash
+KEYS[6]  claims index (task id → expiry ms)
+KEYS[7]  this task's owner key
 ARGV[1]  task id       ARGV[2]  owner agent id    ARGV[3]  lease TTL in ms
 ARGV[4]  "1" to skip the prerequisite gate         ARGV[5]  stream idle TTL ms
 ARGV[6]  stream MAXLEN ("0" = none)                ARGV[7]  owner handle
@@ -20,9 +21,8 @@ Returns one of
   { "held", owner, ttl left ms }    someone else holds the lease
   { "prereq", prerequisite type }   gate unmet
 ]]
-if not stream_type_ok(KEYS[1]) then return redis.error_reply('WRONGTYPE room stream is not a stream') end
-if not (type_ok(KEYS[2], 'hash') and type_ok(KEYS[4], 'zset')) then
-  return redis.error_reply('WRONGTYPE a room index has the wrong type')
+if not (core_types_ok() and type_ok(KEYS[6], 'zset') and type_ok(KEYS[7], 'string')) then
+  return wrong_type()
 end
 local entry = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])[1]
 if not entry then return { 'unknown' } end
@@ -32,11 +32,11 @@ for i = 1, #entry[2], 2 do
 end
 local def = redis.call('HGET', KEYS[3], task_type)
 if not def then return { 'not_task', task_type } end
-if redis.call('EXISTS', KEYS[6]) == 1 then return { 'done' } end
-local holder = redis.call('GET', KEYS[5])
+if redis.call('HEXISTS', KEYS[5], ARGV[1]) == 1 then return { 'done' } end
+local holder = redis.call('GET', KEYS[7])
 local outcome = 'claimed'
 if holder and holder ~= ARGV[2] then
-  return { 'held', holder, redis.call('PTTL', KEYS[5]) }
+  return { 'held', holder, redis.call('PTTL', KEYS[7]) }
 elseif holder then
   outcome = 'renewed'
 end
@@ -50,10 +50,10 @@ end
 -- timestamp, so the next claim's TASK_CLAIMED is always >= this one's + TTL.
 local stamp = now_text()
 local expiry = tonumber(stamp) + tonumber(ARGV[3])
-redis.call('SET', KEYS[5], ARGV[2], 'PXAT', expiry)
-redis.call('ZADD', KEYS[4], expiry, ARGV[1])
+redis.call('SET', KEYS[7], ARGV[2], 'PXAT', expiry)
+redis.call('ZADD', KEYS[6], expiry, ARGV[1])
 local payload = cjson.encode({ task_id = ARGV[1], task_type = task_type, ttl_ms = tonumber(ARGV[3]),
   forced = ARGV[4] == '1', renewed = outcome == 'renewed' })
-local id = audit(KEYS[1], KEYS[2], { 'type', 'TASK_CLAIMED', 'agent_id', ARGV[2], 'agent_handle', ARGV[7],
+local id = audit({ 'type', 'TASK_CLAIMED', 'agent_id', ARGV[2], 'agent_handle', ARGV[7],
   'session_id', ARGV[8], 'to', '', 'reply_to', ARGV[1], 'payload', payload }, ARGV[5], ARGV[6], stamp)
 return { 'ok', expiry, id, outcome }
