@@ -8,6 +8,8 @@
  *
  * @module
  */
+import { claimThroughput } from "./claims.ts";
+import { openLatency } from "./open_latency.ts";
 import { postLatency } from "./post_latency.ts";
 import { postMemory } from "./post_memory.ts";
 import { publishThroughput } from "./publish_throughput.ts";
@@ -20,6 +22,8 @@ try {
   sections.push(await postLatency(redis));
   sections.push(await postMemory(redis));
   sections.push(await publishThroughput(redis));
+  sections.push(await claimThroughput(redis));
+  sections.push(await openLatency(redis));
 } finally {
   await redis.stop();
 }
