@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { closedPort, uniqueRepo } from "../_redis.ts";
+import { closedPort, shared, uniqueRepo } from "../_redis.ts";
 import { agent, runCli } from "./_run.ts";
 
 Deno.test("who lists live agents with (you), --json, and leave clears the session", async () => {
@@ -144,4 +144,30 @@ Deno.test("help: root, 'help <cmd>' and '<cmd> --help' with usage and an example
   const unknown = await runCli(["help", "nope"]);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown help topic "nope"/);
+});
+
+Deno.test("REDIS_ADDR, --addr and REDIS_URL are honoured in the documented order", async () => {
+  const repo = uniqueRepo();
+  const addr = `${shared.host}:${shared.port}`;
+  const down = `127.0.0.1:${closedPort()}`;
+  const base = { AGENTROOM_REDIS_URL: "", REPO_ID: repo, AGENTROOM_SESSION_ID: "addr0001" };
+  const viaEnv = await runCli(["post", "NOTE", "via REDIS_ADDR"], {
+    env: { ...base, REDIS_ADDR: addr },
+  });
+  assert.equal(viaEnv.code, 0, viaEnv.stderr);
+  const viaFlag = await runCli(["post", "NOTE", "via --addr", "--addr", addr], {
+    env: { ...base, REDIS_ADDR: down },
+  });
+  assert.equal(viaFlag.code, 0, viaFlag.stderr);
+  const viaUrl = await runCli(["post", "NOTE", "via REDIS_URL"], {
+    env: { ...base, REDIS_URL: shared.url, REDIS_ADDR: down },
+  });
+  assert.equal(viaUrl.code, 0, viaUrl.stderr);
+  const flagWins = await runCli(["tail", "--json", "--redis", shared.url], {
+    env: { ...base, AGENTROOM_REDIS_URL: `redis://${down}` },
+  });
+  assert.deepEqual(
+    flagWins.stdout.trim().split("\n").map((l) => JSON.parse(l).payload),
+    ["via REDIS_ADDR", "via --addr", "via REDIS_URL"],
+  );
 });
