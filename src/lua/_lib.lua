@@ -22,6 +22,8 @@ audit(fields, ttl, maxlen[, stamp])
                              type in types-seen, re-arms the core keys' TTL;
                              returns the entry id and its timestamp text
 task_score(id)               open-index score "ms.seq" of a stream id
+event_type(id)               the type of stream entry id in KEYS[1], or nil when absent
+wrong_type()                 the error reply for a room key of the wrong type
 ]]
 local function now_text()
   local t = redis.call('TIME')
@@ -71,4 +73,13 @@ end
 
 local function wrong_type()
   return redis.error_reply('WRONGTYPE a room key has the wrong type; nothing was written')
+end
+
+local function event_type(id)
+  local entry = redis.call('XRANGE', KEYS[1], id, id)[1]
+  if not entry then return nil end
+  for i = 1, #entry[2], 2 do
+    if entry[2][i] == 'type' then return entry[2][i + 1] end
+  end
+  return ''
 end

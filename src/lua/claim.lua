@@ -24,12 +24,8 @@ Returns one of
 if not (core_types_ok() and type_ok(KEYS[6], 'zset') and type_ok(KEYS[7], 'string')) then
   return wrong_type()
 end
-local entry = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])[1]
-if not entry then return { 'unknown' } end
-local task_type = ''
-for i = 1, #entry[2], 2 do
-  if entry[2][i] == 'type' then task_type = entry[2][i + 1] end
-end
+local task_type = event_type(ARGV[1])
+if not task_type then return { 'unknown' } end
 local def = redis.call('HGET', KEYS[3], task_type)
 if not def then return { 'not_task', task_type } end
 if redis.call('HEXISTS', KEYS[5], ARGV[1]) == 1 then return { 'done' } end

@@ -15,8 +15,7 @@ import type { RedisEndpoint } from "./url.ts";
 import {
   DEFAULT_COMMAND_TIMEOUT_MS,
   DEFAULT_CONNECT_TIMEOUT_MS,
-  isNoScript,
-  scriptSha,
+  evalWithFallback,
 } from "./resp.ts";
 
 /** Options of {@linkcode connectIoredis}. */
@@ -222,18 +221,12 @@ class IoredisPort implements RedisPort {
     });
   }
 
-  async evalScript(
+  evalScript(
     script: LuaScript,
     keys: readonly string[],
     args: readonly RedisArg[],
   ): Promise<RedisReply> {
-    const tail = [keys.length, ...keys, ...args];
-    try {
-      return await this.call(["EVALSHA", await scriptSha(script), ...tail]);
-    } catch (error) {
-      if (!isNoScript(error)) throw error;
-      return await this.call(["EVAL", script.source, ...tail]);
-    }
+    return evalWithFallback(this, script, [keys.length, ...keys, ...args]);
   }
 
   close(): Promise<void> {

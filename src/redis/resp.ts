@@ -172,18 +172,12 @@ class RespPort implements RedisPort {
     return replies.map((r) => r instanceof RespErrorReply ? new RedisCommandError(r.message) : r);
   }
 
-  async evalScript(
+  evalScript(
     script: LuaScript,
     keys: readonly string[],
     args: readonly RedisArg[],
   ): Promise<RedisReply> {
-    const tail = [keys.length, ...keys, ...args];
-    try {
-      return await this.call(["EVALSHA", await scriptSha(script), ...tail]);
-    } catch (error) {
-      if (!isNoScript(error)) throw error;
-      return await this.call(["EVAL", script.source, ...tail]);
-    }
+    return evalWithFallback(this, script, [keys.length, ...keys, ...args]);
   }
 
   async close(): Promise<void> {
@@ -293,4 +287,26 @@ class RespPort implements RedisPort {
 function commandName(args: readonly RedisArg[]): string {
   const first = args[0];
   return typeof first === "string" ? first.toUpperCase() : "command";
+}
+
+/**
+ * Runs a script by SHA and, when the server answers NOSCRIPT, once more with
+ * its source (which also loads it for the next call). Shared by both adapters.
+ *
+ * @param port the port whose `call` sends the command
+ * @param script the script
+ * @param tail `numkeys`, the keys, then the arguments
+ * @returns the script's reply
+ */
+export async function evalWithFallback(
+  port: Pick<RedisPort, "call">,
+  script: LuaScript,
+  tail: readonly RedisArg[],
+): Promise<RedisReply> {
+  try {
+    return await port.call(["EVALSHA", await scriptSha(script), ...tail]);
+  } catch (error) {
+    if (!isNoScript(error)) throw error;
+    return await port.call(["EVAL", script.source, ...tail]);
+  }
 }
