@@ -58,6 +58,14 @@ export interface RoomKeys {
    * room's idle lifetime.
    */
   readonly core: readonly string[];
+  /** Sorted set of inbox recipients, scored by inbox expiry (ms, server clock). */
+  readonly inboxRecipients: string;
+  /** Durable inbox stream of one recipient (a resolved agent id). */
+  inbox(recipient: string): string;
+  /** Read cursor (last read inbox entry id) of one recipient. */
+  inboxCursor(recipient: string): string;
+  /** Pending-ask lease of one agent (one open question at a time). */
+  pendingAsk(agentId: string): string;
   /** Presence record of one agent. */
   presence(agentId: string): string;
   /** Scratchpad entry. */
@@ -86,6 +94,10 @@ export function roomKeys(room: RoomCoordinates): RoomKeys {
     claims: fixed("claims"),
     taskOwner: (id) => `${prefix}:task:${escapeKeyPart(id)}:owner`,
     done: fixed("done"),
+    inboxRecipients: fixed("inbox-recipients"),
+    inbox: variable("inbox"),
+    inboxCursor: variable("inbox-cursor"),
+    pendingAsk: variable("ask"),
     core: ["events", "types-seen", "catalog", "open-tasks", "done"].map(fixed),
     presence: variable("presence"),
     scratchpad: variable("state"),

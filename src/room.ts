@@ -25,6 +25,11 @@ export interface PublishInput {
   to?: string;
   /** Id of the event this one answers. */
   reply_to?: string;
+  /**
+   * Also copy the event to the durable inbox of `to` (an agent id), in the
+   * same atomic step. Ignored when `to` is empty or a room key (contains `:`).
+   */
+  inbox?: boolean;
 }
 
 /** Longest accepted event type. */
@@ -118,11 +123,18 @@ export class Room {
     const size = new TextEncoder().encode(fields[13]).length;
     const cap = this.config.maxPayloadBytes;
     if (cap > 0 && size > cap) throw new PayloadTooLargeError(size, cap);
-    const reply = await this.redis.evalScript(PUBLISH, this.keys.core, [
+    const recipient = input.inbox && event.to !== "" && !event.to.includes(":") ? event.to : "";
+    const keys = recipient === ""
+      ? this.keys.core
+      : [...this.keys.core, this.keys.inbox(recipient), this.keys.inboxRecipients];
+    const reply = await this.redis.evalScript(PUBLISH, keys, [
       this.config.streamTtlMs,
       this.config.streamMaxLen,
+      recipient,
+      this.config.inboxMaxLen,
+      this.config.inboxTtlMs,
       ...fields,
-    ]) as [string, string];
+    ]) as [string, string, string];
     return { id: reply[0], ...event, timestamp: Number(reply[1]) };
   }
 

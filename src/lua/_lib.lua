@@ -23,6 +23,11 @@ audit(fields, ttl, maxlen[, stamp])
                              returns the entry id and its timestamp text
 task_score(id)               open-index score "ms.seq" of a stream id
 event_type(id)               the type of stream entry id in KEYS[1], or nil when absent
+deliver(inbox, recipients, recipient, source_id, fields, stamp, maxlen, ttl)
+                             appends a copy of an event (fields as for audit) to a
+                             recipient's inbox stream with its room entry id as
+                             source_id, marks the recipient in the recipients
+                             index (score = expiry ms), re-arms both TTLs
 wrong_type()                 the error reply for a room key of the wrong type
 ]]
 local function now_text()
@@ -82,4 +87,28 @@ local function event_type(id)
     if entry[2][i] == 'type' then return entry[2][i + 1] end
   end
   return ''
+end
+
+local function deliver(inbox, recipients, recipient, source_id, fields, stamp, maxlen, ttl)
+  local args = { 'XADD', inbox }
+  if tonumber(maxlen) > 0 then
+    table.insert(args, 'MAXLEN')
+    table.insert(args, '~')
+    table.insert(args, maxlen)
+  end
+  table.insert(args, '*')
+  table.insert(args, 'source_id')
+  table.insert(args, source_id)
+  for i = 1, #fields do table.insert(args, fields[i]) end
+  table.insert(args, 'timestamp')
+  table.insert(args, stamp)
+  local id = redis.call(unpack(args))
+  if tonumber(ttl) > 0 then
+    redis.call('ZADD', recipients, tonumber(stamp) + tonumber(ttl), recipient)
+    redis.call('PEXPIRE', inbox, ttl)
+    redis.call('PEXPIRE', recipients, ttl)
+  else
+    redis.call('ZADD', recipients, '+inf', recipient)
+  end
+  return id
 end
