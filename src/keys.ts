@@ -64,6 +64,8 @@ export interface RoomKeys {
   inbox(recipient: string): string;
   /** Read cursor (last read inbox entry id) of one recipient. */
   inboxCursor(recipient: string): string;
+  /** The pinned WELCOME event of the lobby (no expiry). */
+  readonly pinnedWelcome: string;
   /** Pending-ask lease of one agent (one open question at a time). */
   pendingAsk(agentId: string): string;
   /** Presence record of one agent. */
@@ -95,6 +97,7 @@ export function roomKeys(room: RoomCoordinates): RoomKeys {
     taskOwner: (id) => `${prefix}:task:${escapeKeyPart(id)}:owner`,
     done: fixed("done"),
     inboxRecipients: fixed("inbox-recipients"),
+    pinnedWelcome: fixed("pinned-welcome"),
     inbox: variable("inbox"),
     inboxCursor: variable("inbox-cursor"),
     pendingAsk: variable("ask"),

@@ -14,6 +14,9 @@ import completeSource from "./lua/complete.lua" with { type: "text" };
 import releaseSource from "./lua/release.lua" with { type: "text" };
 import indexTasksSource from "./lua/index_tasks.lua" with { type: "text" };
 import liveClaimsSource from "./lua/live_claims.lua" with { type: "text" };
+import advanceCursorSource from "./lua/advance_cursor.lua" with { type: "text" };
+import endAskSource from "./lua/end_ask.lua" with { type: "text" };
+import welcomeSource from "./lua/welcome.lua" with { type: "text" };
 
 /** Appends an event and re-arms the stream TTL (see `lua/publish.lua`). */
 export const PUBLISH: LuaScript = { name: "publish", source: lib + publishSource };
@@ -31,3 +34,9 @@ export const RELEASE: LuaScript = { name: "release", source: lib + releaseSource
 export const INDEX_TASKS: LuaScript = { name: "index_tasks", source: indexTasksSource };
 /** Lists live claims (see `lua/live_claims.lua`). */
 export const LIVE_CLAIMS: LuaScript = { name: "live_claims", source: lib + liveClaimsSource };
+/** Moves a read cursor forward only (see `lua/advance_cursor.lua`). */
+export const ADVANCE_CURSOR: LuaScript = { name: "advance_cursor", source: advanceCursorSource };
+/** Releases a pending-ask lease if still ours (see `lua/end_ask.lua`). */
+export const END_ASK: LuaScript = { name: "end_ask", source: endAskSource };
+/** Pins the lobby's WELCOME event (see `lua/welcome.lua`). */
+export const WELCOME: LuaScript = { name: "welcome", source: lib + welcomeSource };

@@ -11,6 +11,7 @@ import { type Command, Context } from "./_context.ts";
 import { type Output, processOutput } from "./_output.ts";
 import { commandHelp, rootHelp } from "./help.ts";
 import { leave } from "./leave.ts";
+import { askCommand, inbox, replyCommand, wait, welcome } from "./messaging.ts";
 import { post } from "./post.ts";
 import { tail } from "./tail.ts";
 import { catalog, claim, done, open, register, release, task } from "./tasks.ts";
@@ -26,6 +27,11 @@ export const COMMANDS: readonly Command[] = [
   tail,
   who,
   leave,
+  inbox,
+  askCommand,
+  replyCommand,
+  wait,
+  welcome,
   register,
   catalog,
   open,

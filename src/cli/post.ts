@@ -59,7 +59,7 @@ export const post: Command = {
       to = target.to;
     }
     advise(ctx, type, payload, rawTo);
-    const event = await room.publish({ type, agent, payload, to, reply_to: replyTo });
+    const event = await room.publish({ type, agent, payload, to, reply_to: replyTo, inbox: true });
     const label = labelOf(payload);
     if (label !== "") await heartbeat(room, { identity: agent, description: label });
     else await refreshPresence(room, agent);

@@ -1,0 +1,221 @@
+/**
+ * Messaging commands: `inbox`, `ask`, `reply`, `wait`, `welcome`.
+ *
+ * @module
+ */
+import { decodePayload, type RoomEvent } from "../codec.ts";
+import { LOBBY, roomConfig } from "../config.ts";
+import { TimeoutError } from "../errors.ts";
+import { inboxHistory, markInboxRead, unreadInbox } from "../inbox.ts";
+import {
+  ask as askAgent,
+  MAX_ASK_TIMEOUT_MS,
+  pinWelcome,
+  reply as replyTo,
+  waitForEvent,
+} from "../messaging.ts";
+import { refreshPresence, roster } from "../presence.ts";
+import { Room, validateStreamId } from "../room.ts";
+import { resolveLiveTarget } from "../targets.ts";
+import { intFlag, parseDuration, UsageError } from "./_args.ts";
+import type { Command, Context } from "./_context.ts";
+import { eventJson, eventLines, formatDuration } from "./_output.ts";
+
+function durationFlag(ctx: Context, command: string, flag: string, fallback: number): number {
+  const text = ctx.flag(flag);
+  if (text === undefined) return fallback;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms > MAX_ASK_TIMEOUT_MS) {
+    throw new UsageError(
+      `--${flag} must be a duration up to 24h (90s, 10m), got ${JSON.stringify(text)}`,
+      command,
+    );
+  }
+  return ms;
+}
+
+function printEvent(ctx: Context, event: RoomEvent): void {
+  if (ctx.json) ctx.out.json(eventJson(event));
+  else for (const line of eventLines(event)) ctx.out.line(line);
+}
+
+/** `inbox` */
+export const inbox: Command = {
+  name: "inbox",
+  summary: "read messages addressed to you (marks them read)",
+  usage: "inbox [--all] [--count N] [--json]",
+  details: [
+    "Directed events (post --to, ask, reply, handoffs) land in the recipient's durable inbox,",
+    "so messages sent while you were away wait for you. Each is shown once; --all shows the",
+    "whole inbox again without changing what is unread.",
+  ],
+  examples: ["inbox", "inbox --json", "inbox --all --count 50"],
+  flags: {
+    all: { type: "boolean", help: "show read messages too (does not mark anything)" },
+    count: {
+      type: "string",
+      short: "n",
+      value: "N",
+      help: "how many at most (default 100, max 1000)",
+    },
+  },
+  args: { min: 0, max: 0, what: "" },
+  run: async (ctx) => {
+    const count = intFlag("inbox", "count", ctx.flag("count"), 100);
+    if (count < 1 || count > 1000) {
+      throw new UsageError(`--count must be between 1 and 1000, got ${count}`, "inbox");
+    }
+    const me = ctx.identity;
+    const room = await ctx.room();
+    const recipient = me.agent_id;
+    const entries = ctx.bool("all")
+      ? await inboxHistory(room, { recipient, count })
+      : await unreadInbox(room, { recipient, count });
+    if (!ctx.json && entries.length === 0) {
+      ctx.out.line(ctx.bool("all") ? "(inbox is empty)" : "(no unread messages)");
+    }
+    for (const entry of entries) printEvent(ctx, entry.event);
+    const last = entries.at(-1);
+    if (last && !ctx.bool("all")) await markInboxRead(room, { recipient, inboxId: last.inbox_id });
+    await refreshPresence(room, me);
+    return 0;
+  },
+};
+
+/** `ask <message> --to AGENT` */
+export const askCommand: Command = {
+  name: "ask",
+  summary: "ask one live agent a question and wait for its reply",
+  usage: "ask <message> --to <agent> [--timeout 10m]",
+  details: [
+    "Publishes ASK to one live agent (exact id, unique handle or unique prefix) and into its",
+    "inbox, then waits for a REPLY to that ASK from that agent. One pending ask per agent.",
+    "Exit 1 on timeout (the question stays in their inbox), 3 when you already have a pending ask.",
+  ],
+  examples: [
+    `ask "is the retry cap 30s?" --to reviewer`,
+    `ask "ready to merge?" --to builder --timeout 2m`,
+  ],
+  flags: {
+    to: { type: "string", value: "AGENT", help: "the live agent to ask (required)" },
+    timeout: { type: "string", value: "DURATION", help: "how long to wait (default 10m, max 24h)" },
+  },
+  args: { min: 1, max: 1, what: "<message>" },
+  run: async (ctx) => {
+    const message = decodePayload(ctx.line.positionals[0]!);
+    const rawTo = ctx.flag("to");
+    if (rawTo === undefined) throw new UsageError("missing --to <agent>", "ask");
+    const timeoutMs = durationFlag(ctx, "ask", "timeout", 10 * 60_000);
+    if (timeoutMs === 0) throw new UsageError("--timeout must be greater than 0", "ask");
+    const me = ctx.identity;
+    const room = await ctx.room();
+    const to = resolveLiveTarget(rawTo, await roster(room));
+    const result = await askAgent(room, {
+      agent: me,
+      to,
+      message,
+      timeoutMs,
+      onAsked: (asked) => {
+        if (!ctx.json) ctx.out.line(`asked ${to} as ${me.agent_id} (entry ${asked.id})`);
+      },
+    });
+    await refreshPresence(room, me);
+    if (!result.reply) {
+      throw new TimeoutError(
+        `ask timed out after ${
+          formatDuration(timeoutMs)
+        } without a reply from ${to}; the question stays in their inbox (entry ${result.ask.id})`,
+      );
+    }
+    if (ctx.json) ctx.out.json({ ask: eventJson(result.ask), reply: eventJson(result.reply) });
+    else printEvent(ctx, result.reply);
+    return 0;
+  },
+};
+
+/** `reply <ask-id> <message>` */
+export const replyCommand: Command = {
+  name: "reply",
+  summary: "answer an ASK (correlated, and delivered to the asker's inbox)",
+  usage: "reply <ask-id> <message>",
+  examples: [`reply 1763700000000-0 "yes, capped at 30s"`],
+  flags: {},
+  args: { min: 2, max: 2, what: "<ask-id> <message>" },
+  run: async (ctx) => {
+    const [askId, text] = ctx.line.positionals as [string, string];
+    try {
+      validateStreamId(askId);
+    } catch {
+      throw new UsageError(
+        `ask id must be a stream id like 1763700000000-0, got ${JSON.stringify(askId)}`,
+        "reply",
+      );
+    }
+    const me = ctx.identity;
+    const room = await ctx.room();
+    const event = await replyTo(room, { agent: me, askId, message: decodePayload(text) });
+    await refreshPresence(room, me);
+    if (ctx.json) ctx.out.json(eventJson(event));
+    else ctx.out.line(`replied to ${askId} as ${me.agent_id} (entry ${event.id})`);
+    return 0;
+  },
+};
+
+/** `wait` */
+export const wait: Command = {
+  name: "wait",
+  summary: "block until the next event (optionally only ones addressed to you)",
+  usage: "wait [--to-me] [--timeout D] [--json]",
+  details: ["Waits with a blocking stream read. Exit 1 when --timeout passes first."],
+  examples: ["wait --to-me --timeout 5m", "wait --json"],
+  flags: {
+    "to-me": { type: "boolean", help: "only events addressed to you" },
+    timeout: {
+      type: "string",
+      value: "DURATION",
+      help: "give up after this long (default: wait forever)",
+    },
+  },
+  args: { min: 0, max: 0, what: "" },
+  run: async (ctx) => {
+    const timeoutMs = durationFlag(ctx, "wait", "timeout", 0);
+    const me = ctx.identity;
+    const room = await ctx.room();
+    await refreshPresence(room, me);
+    const toMe = ctx.bool("to-me");
+    const event = await waitForEvent(room, {
+      afterId: await room.lastId(),
+      timeoutMs,
+      filter: toMe ? (e) => e.to === me.agent_id : undefined,
+    });
+    if (!event) throw new TimeoutError(`wait timed out after ${formatDuration(timeoutMs)}`);
+    printEvent(ctx, event);
+    return 0;
+  },
+};
+
+/** `welcome` */
+export const welcome: Command = {
+  name: "welcome",
+  summary: "pin the canonical WELCOME event in the lobby (replaces the previous one)",
+  usage: "welcome [--json]",
+  details: ["Always writes to the lobby, whatever --repo says. The pinned copy never expires."],
+  examples: ["welcome"],
+  flags: {},
+  args: { min: 0, max: 0, what: "" },
+  run: async (ctx) => {
+    const room = await ctx.room();
+    const lobby = new Room(room.redis, roomConfig(LOBBY));
+    const pinned = await pinWelcome(lobby, {
+      agent_id: "concierge",
+      handle: "concierge",
+      session_id: "",
+    });
+    if (ctx.json) ctx.out.json(pinned);
+    else {
+      const replaced = pinned.replaced ? `, replacing ${pinned.replaced}` : "";
+      ctx.out.line(`welcome pinned to lobby (no expiry); entry ${pinned.id}${replaced}`);
+    }
+    return 0;
+  },
+};
