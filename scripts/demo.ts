@@ -203,12 +203,17 @@ class Background {
   }
 
   /** Interrupts it (SIGINT, like Ctrl-C) and fails unless it exits 0. */
-  async stop(): Promise<StepResult> {
+  stop(): Promise<StepResult> {
     try {
       this.#child.kill("SIGINT");
     } catch {
       // already exited; its status says how
     }
+    return this.finish("after SIGINT");
+  }
+
+  /** Waits for it to exit on its own and fails unless it exits 0. */
+  async finish(when = ""): Promise<StepResult> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<"timeout">((resolve) => {
       timer = setTimeout(() => resolve("timeout"), WAIT_TIMEOUT_MS);
@@ -217,15 +222,13 @@ class Background {
     clearTimeout(timer);
     if (status === "timeout") {
       this.kill();
-      throw new StepFailed(`${this.#what} did not stop within ${WAIT_TIMEOUT_MS} ms of SIGINT`);
+      throw new StepFailed(`${this.#what} did not exit within ${WAIT_TIMEOUT_MS} ms ${when}`);
     }
     await this.#reading;
     const result = { code: status.code, stdout: this.#stdout, stderr: await this.#stderr };
     if (result.code !== 0) {
       throw new StepFailed(
-        `${this.#what} exited with ${result.code} after SIGINT; stderr:\n${
-          indented(result.stderr)
-        }`,
+        `${this.#what} exited with ${result.code} ${when}; stderr:\n${indented(result.stderr)}`,
       );
     }
     return result;
@@ -303,7 +306,7 @@ const talking: Scene = {
     console.log(`\n[bob's tail --follow printed, until Ctrl-C:]\n${indented(followed.stdout)}`);
     expect(followed.stdout.includes(`To: bob-${bob.session}`), "the question should be to bob");
 
-    stage.say("bob answers, linking the question");
+    stage.say("bob answers with a correlated REPLY, linking the question");
     await stage.run(bob, [
       "post",
       "REPLY",
@@ -311,6 +314,26 @@ const talking: Scene = {
       "--reply-to",
       postedId(asked),
     ]);
+  },
+};
+
+const asking: Scene = {
+  title: "Ask and wait for the answer",
+  async play(stage, cleanup) {
+    stage.say("alice asks bob and blocks until he replies (ask waits on a blocking read)");
+    const asker = stage.spawn(alice, ["ask", "Can I merge the retry branch?", "--to", "bob"]);
+    cleanup.add(asker);
+    await asker.waitFor("asked ");
+    stage.say("bob finds the question in his durable inbox");
+    const unread = await stage.run(bob, ["inbox", "--json"]);
+    const question = unread.stdout.trim().split("\n").map((l) => JSON.parse(l))
+      .find((e) => e.type === "ASK");
+    expect(question !== undefined, "bob's inbox should hold alice's ASK");
+    await stage.run(bob, ["reply", question.id, "Yes, CI is green on it"]);
+    const answered = await asker.finish();
+    cleanup.delete(asker);
+    console.log(`\n[alice's ask printed:]\n${indented(answered.stdout)}`);
+    expect(answered.stdout.includes("Yes, CI is green on it"), "alice should get bob's reply");
   },
 };
 
@@ -358,7 +381,14 @@ const racing: Scene = {
 };
 
 /** The scenes, in order. Append new ones here. */
-export const SCENES: readonly Scene[] = [joining, talking, catchingUp, racing, leaving];
+export const SCENES: readonly Scene[] = [
+  joining,
+  talking,
+  asking,
+  catchingUp,
+  racing,
+  leaving,
+];
 
 async function main(): Promise<number> {
   const server = new RedisMemoryServer({
