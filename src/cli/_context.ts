@@ -13,7 +13,14 @@ import type { RedisPort } from "../redis/port.ts";
 import { Room } from "../room.ts";
 import type { FlagSpec, ParsedLine } from "./_args.ts";
 import { UsageError } from "./_args.ts";
-import { env, resolveEndpoint, resolveRoomName, resolveToken, type Settings } from "./_env.ts";
+import {
+  env,
+  processEnv,
+  resolveEndpoint,
+  resolveRoomName,
+  resolveToken,
+  type Settings,
+} from "./_env.ts";
 import type { Output } from "./_output.ts";
 
 /** A command of the CLI. */
@@ -77,14 +84,20 @@ export class Context {
       }
       let endpoint;
       try {
-        endpoint = resolveEndpoint({ redis: this.flag("redis"), addr: this.flag("addr") });
+        endpoint = resolveEndpoint(
+          { redis: this.flag("redis"), addr: this.flag("addr") },
+          processEnv,
+        );
       } catch (error) {
         if (error instanceof InvalidValueError) throw new UsageError(error.message);
         throw error;
       }
       this.#settings = {
         endpoint,
-        ...resolveRoomName({ repo: this.flag("repo"), branch: this.flag("branch") }, Deno.cwd()),
+        ...resolveRoomName({ repo: this.flag("repo"), branch: this.flag("branch") }, {
+          cwd: Deno.cwd(),
+          env: processEnv,
+        }),
         handle: this.flag("agent") ?? env("AGENTROOM_AGENT") ?? "",
         token: resolveToken(),
         transport,

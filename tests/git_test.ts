@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { gitRoom } from "../../src/cli/_git.ts";
+import { gitRoom } from "../src/git.ts";
 
 Deno.test("gitRoom() reads the toplevel name and branch from .git", async () => {
   const root = await Deno.makeTempDir();
