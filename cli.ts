@@ -6,10 +6,18 @@
  * agentroom tail --follow
  * ```
  *
+ * Hooks take a fast path that loads only the hook handlers, not the CLI.
+ *
  * @module
  */
-import { main } from "./src/cli/main.ts";
 
 if (import.meta.main) {
-  Deno.exit(await main(Deno.args));
+  const args = Deno.args;
+  if (args.length === 2 && args[0] === "hook" && !args[1]!.startsWith("-")) {
+    const { hookMain } = await import("./hooks/main.ts");
+    const code = await hookMain(args[1]!);
+    if (code !== undefined) Deno.exit(code);
+  }
+  const { main } = await import("./src/cli/main.ts");
+  Deno.exit(await main(args));
 }

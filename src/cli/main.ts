@@ -10,6 +10,7 @@ import { findCommand, parseCommandArgs, UsageError } from "./_args.ts";
 import { type Command, Context } from "./_context.ts";
 import { type Output, processOutput } from "./_output.ts";
 import { commandHelp, rootHelp } from "./help.ts";
+import { hook } from "./hook.ts";
 import { leave } from "./leave.ts";
 import { askCommand, inbox, replyCommand, wait, welcome } from "./messaging.ts";
 import { post } from "./post.ts";
@@ -39,6 +40,7 @@ export const COMMANDS: readonly Command[] = [
   done,
   release,
   task,
+  hook,
   version,
 ];
 

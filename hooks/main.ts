@@ -1,0 +1,50 @@
+/**
+ * The process side of `agentroom hook <event>`: reads stdin (bounded), runs
+ * the hook with the process environment and writes to stdout. Loaded by
+ * `cli.ts` on the fast path, without the rest of the CLI.
+ *
+ * @module
+ */
+import { HOOK_EVENTS, runHook } from "./mod.ts";
+import { MAX_STDIN_BYTES } from "./_input.ts";
+
+async function readStdin(limit: number): Promise<string> {
+  const buffer = new Uint8Array(limit + 1);
+  let size = 0;
+  while (size <= limit) {
+    const n = await Deno.stdin.read(buffer.subarray(size));
+    if (n === null) break;
+    size += n;
+  }
+  // an oversized payload is not JSON we accept: the hook then does nothing
+  return size > limit ? "" : new TextDecoder().decode(buffer.subarray(0, size));
+}
+
+function writeLine(line: string): void {
+  let bytes = new TextEncoder().encode(line + "\n");
+  while (bytes.length > 0) bytes = bytes.subarray(Deno.stdout.writeSync(bytes));
+}
+
+/**
+ * Runs hook `event` for this process.
+ *
+ * @param event the hook event
+ * @returns the exit code (always 0), or `undefined` for an unknown event
+ */
+export async function hookMain(event: string): Promise<number | undefined> {
+  if (!(event in HOOK_EVENTS)) return undefined;
+  let stdin = "";
+  try {
+    stdin = await readStdin(MAX_STDIN_BYTES);
+  } catch {
+    return 0;
+  }
+  const debug = Deno.env.get("AGENTROOM_HOOK_DEBUG") === "1";
+  return await runHook(event, {
+    stdin,
+    env: (name) => Deno.env.get(name),
+    cwd: Deno.cwd(),
+    write: writeLine,
+    debug: debug ? (message) => console.error(message) : undefined,
+  });
+}

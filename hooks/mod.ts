@@ -1,0 +1,118 @@
+/**
+ * Hook entry point: `agentroom hook <event>` for Claude Code and Codex. Reads
+ * the harness's JSON from stdin, runs the handler under a deadline, writes one
+ * `hookSpecificOutput` line (or nothing), and only then commits the cursors it
+ * advanced. Hooks fail open: on any infrastructure error, bad input or a
+ * passed deadline they print nothing and exit 0.
+ *
+ * @module
+ */
+import { DEFAULT_CONTEXT_BUDGET } from "../src/digest.ts";
+import { connectRedis } from "../src/redis/connect.ts";
+import type { RedisPort } from "../src/redis/port.ts";
+import { type EnvLookup, envValue, resolveEndpoint } from "../src/settings.ts";
+import { type HookContext, hookContext, type HookReply } from "./_context.ts";
+import { parseHookInput } from "./_input.ts";
+import { preToolUse } from "./pre_tool_use.ts";
+import { sessionEnd } from "./session_end.ts";
+import { sessionStart } from "./session_start.ts";
+import { userPromptSubmit } from "./user_prompt_submit.ts";
+
+/** The hook events agentroom answers, with the harness's event name. */
+export const HOOK_EVENTS: Record<
+  string,
+  { name: string; handler: (ctx: HookContext) => Promise<HookReply> }
+> = {
+  "session-start": { name: "SessionStart", handler: sessionStart },
+  "user-prompt-submit": { name: "UserPromptSubmit", handler: userPromptSubmit },
+  "session-end": { name: "SessionEnd", handler: sessionEnd },
+  "pre-tool-use": { name: "PreToolUse", handler: preToolUse },
+};
+
+/** Default total deadline of one hook run. */
+export const DEFAULT_HOOK_DEADLINE_MS = 1_500;
+
+/** How a hook run talks to the world. */
+export interface HookIo {
+  /** The harness's stdin text. */
+  stdin: string;
+  /** Environment lookup. */
+  env: EnvLookup;
+  /** Process working directory (used when the payload has no `cwd`). */
+  cwd: string;
+  /** Writes one line to stdout; throws when the write fails. */
+  write: (line: string) => void;
+  /** Reports a swallowed error (debug mode only). */
+  debug?: (message: string) => void;
+}
+
+/** The JSON line a reply becomes, or `undefined` when there is nothing to say. */
+export function replyLine(eventName: string, reply: HookReply): string | undefined {
+  if (reply.decision === "deny") {
+    return JSON.stringify({
+      hookSpecificOutput: {
+        hookEventName: eventName,
+        permissionDecision: "deny",
+        permissionDecisionReason: reply.reason ?? "",
+      },
+    });
+  }
+  if (!reply.context) return undefined;
+  return JSON.stringify({
+    hookSpecificOutput: { hookEventName: eventName, additionalContext: reply.context },
+  });
+}
+
+function deadlineFrom(env: EnvLookup): number {
+  const value = Number(envValue(env, "AGENTROOM_HOOK_TIMEOUT_MS"));
+  return Number.isFinite(value) && value > 0 ? value : DEFAULT_HOOK_DEADLINE_MS;
+}
+
+/**
+ * Runs one hook. Always resolves to exit code 0: a hook never breaks the
+ * agent's session.
+ *
+ * @param event `session-start`, `user-prompt-submit`, `session-end` or `pre-tool-use`
+ * @param io stdin, environment, cwd and output
+ */
+export async function runHook(event: string, io: HookIo): Promise<number> {
+  const hook = HOOK_EVENTS[event];
+  const input = parseHookInput(io.stdin);
+  if (!hook || !input) return 0;
+  const deadlineMs = deadlineFrom(io.env);
+  let redis: RedisPort | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<"expired">((resolve) => {
+    timer = setTimeout(() => resolve("expired"), deadlineMs);
+  });
+  const work = (async () => {
+    redis = await connectRedis(resolveEndpoint({}, io.env), {
+      connectTimeoutMs: Math.min(deadlineMs, 1_000),
+      commandTimeoutMs: deadlineMs,
+    });
+    const ctx = hookContext({
+      input,
+      redis,
+      env: io.env,
+      cwd: io.cwd,
+      budget: Number(envValue(io.env, "AGENTROOM_HOOK_BUDGET")) || DEFAULT_CONTEXT_BUDGET,
+    });
+    const reply = await hook.handler(ctx);
+    const line = replyLine(hook.name, reply);
+    if (line !== undefined) io.write(line); // a failed write throws: nothing is committed
+    await reply.commit?.();
+  })();
+  try {
+    const outcome = await Promise.race([work, expired]);
+    if (outcome === "expired") {
+      io.debug?.(`agentroom hook ${event}: deadline of ${deadlineMs} ms passed`);
+    }
+  } catch (error) {
+    io.debug?.(`agentroom hook ${event}: ${error instanceof Error ? error.message : error}`);
+  } finally {
+    clearTimeout(timer);
+    work.catch(() => {});
+    await (redis as RedisPort | undefined)?.close().catch(() => {});
+  }
+  return 0;
+}
