@@ -37,7 +37,8 @@ export async function waitForEvent(
     const left = deadline === Infinity ? 0 : deadline - Date.now();
     if (deadline !== Infinity && left <= 0) return undefined;
     // BLOCK 0 waits forever; a finite wait blocks for what is left (at least 1 ms)
-    const events = await room.waitForEvents(cursor, { blockMs: Math.max(1, left), count: 100 });
+    const blockMs = deadline === Infinity ? 0 : Math.max(1, left);
+    const events = await room.waitForEvents(cursor, { blockMs, count: 100 });
     for (const event of events) {
       cursor = event.id;
       if (!options.filter || options.filter(event)) return event;

@@ -7,8 +7,10 @@ ARGV[2]  TTL in ms ("0" = none)
 
 Returns the cursor after the call.
 ]]
+-- `<ms>` (a valid stream id without its sequence) means `<ms>-0`
 local function parse(id)
-  local ms, seq = string.match(id or '', '^(%d+)-(%d+)$')
+  local ms, seq = string.match(id or '', '^(%d+)-?(%d*)$')
+  if seq == '' then seq = '0' end
   return tonumber(ms or '0'), tonumber(seq or '0')
 end
 local current = redis.call('GET', KEYS[1])

@@ -20,5 +20,7 @@ end
 local fields = {}
 for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
 local id, stamp = audit(fields, ARGV[1], ARGV[2])
-redis.call('SET', KEYS[6], cjson.encode({ id = id, timestamp = stamp }))
+local copy = { id = id, timestamp = stamp }
+for i = 1, #fields, 2 do copy[fields[i]] = fields[i + 1] end
+redis.call('SET', KEYS[6], cjson.encode(copy))
 return { id, stamp, previous }
