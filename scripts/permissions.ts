@@ -6,6 +6,8 @@
  * - `--allow-net`: Redis (its address is only known at run time)
  * - `--allow-env`: configuration variables (and ioredis, which enumerates env)
  * - `--allow-read`: `.git/HEAD` for the room name, the executable for `version`
+ * - `--allow-write`: `setup` writes the harness's hook settings file (and its
+ *   backup); no other command writes files
  * - `--allow-sys=hostname`: the `<host>-<ppid>` session token fallback
  *
  * @module
@@ -14,5 +16,6 @@ export const RUN_PERMISSIONS: readonly string[] = [
   "--allow-net",
   "--allow-env",
   "--allow-read",
+  "--allow-write",
   "--allow-sys=hostname",
 ];

@@ -10,6 +10,8 @@ import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 export interface GitRoom {
   /** Basename of the working tree's top directory. */
   repo: string;
+  /** Absolute path of the working tree's top directory. */
+  toplevel: string;
   /** Current branch, or `HEAD` when detached. */
   branch: string;
 }
@@ -26,7 +28,7 @@ export function gitRoom(cwd: string): GitRoom | undefined {
     const dotGit = join(dir, ".git");
     const gitDir = resolveGitDir(dotGit);
     if (gitDir !== undefined) {
-      return { repo: basename(dir) || "root", branch: readBranch(gitDir) };
+      return { repo: basename(dir) || "root", toplevel: dir, branch: readBranch(gitDir) };
     }
     const parent = dirname(dir);
     if (parent === dir) return undefined;

@@ -14,6 +14,7 @@ import { hook } from "./hook.ts";
 import { leave } from "./leave.ts";
 import { askCommand, inbox, replyCommand, wait, welcome } from "./messaging.ts";
 import { post } from "./post.ts";
+import { setup } from "./setup.ts";
 import { tail } from "./tail.ts";
 import { catalog, claim, done, open, register, release, task } from "./tasks.ts";
 import { version } from "./version.ts";
@@ -41,6 +42,7 @@ export const COMMANDS: readonly Command[] = [
   release,
   task,
   hook,
+  setup,
   version,
 ];
 
