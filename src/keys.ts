@@ -74,6 +74,31 @@ export interface RoomKeys {
   scratchpad(name: string): string;
   /** Read cursor of one session. */
   cursor(sessionId: string): string;
+  /**
+   * Hash of lease id → lease JSON: every lease of the room in one key, so a
+   * script can declare it and still reach leases it only finds while running.
+   */
+  readonly leases: string;
+  /** Sorted set of lease ids scored by expiry (ms, server clock). */
+  readonly leaseExpiry: string;
+  /** Sorted set (all scores 0) of `<resource>\0<lease id>`: the lease resource index. */
+  readonly leaseResources: string;
+  /** Hash of quiet window id → window JSON (acknowledgments included). */
+  readonly windows: string;
+  /** Sorted set of pending and active window ids scored by live-until (ms, server clock). */
+  readonly windowsLive: string;
+  /** Sorted set of window ids scored by when their record is dropped (ms, server clock). */
+  readonly windowsKeep: string;
+  /**
+   * The coordination keys, in the order lease, window and guard scripts take
+   * them after the core keys: leases, lease expiry, lease resources, windows,
+   * live windows, window retention.
+   */
+  readonly coordination: readonly string[];
+  /** Hash of work status id → current work status JSON. */
+  readonly work: string;
+  /** Sorted set of work status ids scored by expiry (ms, server clock). */
+  readonly workExpiry: string;
 }
 
 /**
@@ -105,6 +130,22 @@ export function roomKeys(room: RoomCoordinates): RoomKeys {
     presence: variable("presence"),
     scratchpad: variable("state"),
     cursor: variable("cursor"),
+    leases: fixed("leases"),
+    leaseExpiry: fixed("lease-expiry"),
+    leaseResources: fixed("lease-resources"),
+    windows: fixed("windows"),
+    windowsLive: fixed("windows-live"),
+    windowsKeep: fixed("windows-keep"),
+    coordination: [
+      "leases",
+      "lease-expiry",
+      "lease-resources",
+      "windows",
+      "windows-live",
+      "windows-keep",
+    ].map(fixed),
+    work: fixed("work"),
+    workExpiry: fixed("work-expiry"),
   };
 }
 

@@ -17,6 +17,17 @@ import liveClaimsSource from "./lua/live_claims.lua" with { type: "text" };
 import advanceCursorSource from "./lua/advance_cursor.lua" with { type: "text" };
 import endAskSource from "./lua/end_ask.lua" with { type: "text" };
 import welcomeSource from "./lua/welcome.lua" with { type: "text" };
+import coord from "./lua/_coord.lua" with { type: "text" };
+import leaseAcquireSource from "./lua/lease_acquire.lua" with { type: "text" };
+import leaseRenewSource from "./lua/lease_renew.lua" with { type: "text" };
+import leaseReleaseSource from "./lua/lease_release.lua" with { type: "text" };
+import guardSource from "./lua/guard.lua" with { type: "text" };
+import windowRequestSource from "./lua/window_request.lua" with { type: "text" };
+import windowAckSource from "./lua/window_ack.lua" with { type: "text" };
+import windowActivateSource from "./lua/window_activate.lua" with { type: "text" };
+import windowFinishSource from "./lua/window_finish.lua" with { type: "text" };
+import workSetSource from "./lua/work_set.lua" with { type: "text" };
+import coordSnapshotSource from "./lua/coord_snapshot.lua" with { type: "text" };
 
 /** Appends an event and re-arms the stream TTL (see `lua/publish.lua`). */
 export const PUBLISH: LuaScript = { name: "publish", source: lib + publishSource };
@@ -40,3 +51,44 @@ export const ADVANCE_CURSOR: LuaScript = { name: "advance_cursor", source: advan
 export const END_ASK: LuaScript = { name: "end_ask", source: endAskSource };
 /** Pins the lobby's WELCOME event (see `lua/welcome.lua`). */
 export const WELCOME: LuaScript = { name: "welcome", source: lib + welcomeSource };
+
+// Coordination scripts: _lib.lua, then _coord.lua (overlap rule, indexes), then the script.
+const withCoord = (source: string) => lib + coord + source;
+/** Acquires a resource lease (see `lua/lease_acquire.lua`). */
+export const LEASE_ACQUIRE: LuaScript = {
+  name: "lease_acquire",
+  source: withCoord(leaseAcquireSource),
+};
+/** Renews a resource lease (see `lua/lease_renew.lua`). */
+export const LEASE_RENEW: LuaScript = { name: "lease_renew", source: withCoord(leaseRenewSource) };
+/** Releases a resource lease (see `lua/lease_release.lua`). */
+export const LEASE_RELEASE: LuaScript = {
+  name: "lease_release",
+  source: withCoord(leaseReleaseSource),
+};
+/** Looks up what overlaps a guard's resources (see `lua/guard.lua`). */
+export const GUARD: LuaScript = { name: "guard", source: withCoord(guardSource) };
+/** Requests a quiet window (see `lua/window_request.lua`). */
+export const WINDOW_REQUEST: LuaScript = {
+  name: "window_request",
+  source: withCoord(windowRequestSource),
+};
+/** Acknowledges a quiet window (see `lua/window_ack.lua`). */
+export const WINDOW_ACK: LuaScript = { name: "window_ack", source: withCoord(windowAckSource) };
+/** Activates a quiet window (see `lua/window_activate.lua`). */
+export const WINDOW_ACTIVATE: LuaScript = {
+  name: "window_activate",
+  source: withCoord(windowActivateSource),
+};
+/** Releases or cancels a quiet window (see `lua/window_finish.lua`). */
+export const WINDOW_FINISH: LuaScript = {
+  name: "window_finish",
+  source: withCoord(windowFinishSource),
+};
+/** Sets an agent's work status (see `lua/work_set.lua`). */
+export const WORK_SET: LuaScript = { name: "work_set", source: lib + workSetSource };
+/** Reads live leases, windows and work (see `lua/coord_snapshot.lua`). */
+export const COORD_SNAPSHOT: LuaScript = {
+  name: "coord_snapshot",
+  source: withCoord(coordSnapshotSource),
+};

@@ -18,6 +18,9 @@ function allKeys(repo: string, branch: string, id: string): string[] {
     k.cursor(id),
     k.taskOwner(id),
     k.done,
+    ...k.coordination,
+    k.work,
+    k.workExpiry,
   ];
 }
 
@@ -66,7 +69,23 @@ Deno.test("roomKeys() puts every key of a room in one cluster slot", () => {
   }
 });
 
-const FIXED = ["events", "presence-index", "types-seen", "catalog", "open-tasks", "claims", "done"];
+const FIXED = [
+  "events",
+  "presence-index",
+  "types-seen",
+  "catalog",
+  "open-tasks",
+  "claims",
+  "done",
+  "leases",
+  "lease-expiry",
+  "lease-resources",
+  "windows",
+  "windows-live",
+  "windows-keep",
+  "work",
+  "work-expiry",
+];
 
 Deno.test("roomKeys() keeps hostile names from colliding", () => {
   const seen = new Map<string, string>();

@@ -10,15 +10,20 @@ import { findCommand, parseCommandArgs, UsageError } from "./_args.ts";
 import { type Command, Context } from "./_context.ts";
 import { type Output, processOutput } from "./_output.ts";
 import { commandHelp, rootHelp } from "./help.ts";
+import { guard } from "./guard.ts";
 import { hook } from "./hook.ts";
+import { lease } from "./lease.ts";
 import { leave } from "./leave.ts";
 import { askCommand, inbox, replyCommand, wait, welcome } from "./messaging.ts";
 import { post } from "./post.ts";
 import { setup } from "./setup.ts";
+import { status } from "./status.ts";
 import { tail } from "./tail.ts";
 import { catalog, claim, done, open, register, release, task } from "./tasks.ts";
 import { version } from "./version.ts";
 import { who } from "./who.ts";
+import { windowCommand } from "./window.ts";
+import { work } from "./work.ts";
 
 /** Exit codes of the CLI. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, conflict: 3 } as const;
@@ -41,6 +46,11 @@ export const COMMANDS: readonly Command[] = [
   done,
   release,
   task,
+  lease,
+  guard,
+  windowCommand,
+  work,
+  status,
   hook,
   setup,
   version,

@@ -1,0 +1,210 @@
+/**
+ * Shared parts of the coordination commands (`lease`, `guard`, `window`,
+ * `work`, `status`): argument checks that run before Redis is touched
+ * (malformed input exits 2), conflict messages that name the holder and the
+ * next step, and one-line renderings of leases and windows.
+ *
+ * @module
+ */
+import { isCoordinationId } from "../_coordination.ts";
+import { AgentroomError, InvalidValueError, NotFoundError } from "../errors.ts";
+import type { Lease, ResourceConflict } from "../leases.ts";
+import type { PresenceEntry } from "../presence.ts";
+import { normalizeResources } from "../resources.ts";
+import { terminalText } from "../sanitize.ts";
+import { resolveTarget } from "../targets.ts";
+import type { QuietWindow } from "../windows.ts";
+import { parseDuration, UsageError } from "./_args.ts";
+import type { Context } from "./_context.ts";
+import { formatDuration } from "./_output.ts";
+
+const DAY_MS = 24 * 3_600_000;
+
+/** A conflict error: exit 3. */
+export function conflictError(message: string): AgentroomError {
+  return new AgentroomError("conflict", message);
+}
+
+/** A not-owner or wrong-state error: exit 1. */
+export function refusedError(message: string): AgentroomError {
+  return new AgentroomError("invalid_value", message);
+}
+
+/** Re-exported for the commands: a missing or expired lease or window (exit 1). */
+export { NotFoundError };
+
+/** The subcommand word and the positionals after it; unknown words are usage errors. */
+export function subcommand<T extends string>(
+  ctx: Context,
+  command: string,
+  known: readonly T[],
+): { sub: T; rest: string[] } {
+  const [word = "", ...rest] = ctx.line.positionals;
+  if (!(known as readonly string[]).includes(word)) {
+    throw new UsageError(
+      `unknown ${command} subcommand ${JSON.stringify(word)}; expected ${known.join("|")}`,
+      command,
+    );
+  }
+  return { sub: word as T, rest };
+}
+
+/** Refuses flags of the command that do not apply to this subcommand. */
+export function onlyFlags(
+  ctx: Context,
+  command: string,
+  sub: string,
+  own: readonly string[],
+  allowed: readonly string[],
+): void {
+  for (const flag of own) {
+    if (ctx.line.values[flag] !== undefined && !allowed.includes(flag)) {
+      throw new UsageError(`--${flag} does not apply to '${command} ${sub}'`, command);
+    }
+  }
+}
+
+/** Checks the count of positionals after a subcommand. */
+export function positionals(
+  command: string,
+  sub: string,
+  rest: string[],
+  min: number,
+  max: number,
+  what: string,
+): void {
+  if (rest.length < min) {
+    throw new UsageError(`missing argument: '${command} ${sub}' takes ${what}`, command);
+  }
+  if (rest.length > max) {
+    throw new UsageError(`too many arguments: '${command} ${sub}' takes ${what}`, command);
+  }
+}
+
+/** Normalised resources, or a usage error naming what is wrong. */
+export function resourcesArg(command: string, raw: string[]): string[] {
+  try {
+    return normalizeResources(raw);
+  } catch (error) {
+    if (error instanceof InvalidValueError) throw new UsageError(error.message, command);
+    throw error;
+  }
+}
+
+/** A lease or window id, or a usage error. */
+export function idArg(command: string, what: "lease" | "window", raw: string): string {
+  if (!isCoordinationId(raw)) {
+    throw new UsageError(
+      `${what} id must be 32 lowercase hex characters, got ${JSON.stringify(raw)}`,
+      command,
+    );
+  }
+  return raw;
+}
+
+/** A duration flag from 1 ms to 24h, or a usage error. */
+export function durationFlag(
+  ctx: Context,
+  command: string,
+  flag: string,
+  fallback: number,
+): number {
+  const text = ctx.flag(flag);
+  if (text === undefined) return fallback;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0 || ms > DAY_MS) {
+    throw new UsageError(
+      `--${flag} must be a duration between 1ms and 24h such as 90s, 15m or 1h, got ${
+        JSON.stringify(text)
+      }`,
+      command,
+    );
+  }
+  return ms;
+}
+
+/** A required, non-blank string flag, or a usage error. */
+export function requiredFlag(ctx: Context, command: string, flag: string, example: string): string {
+  const value = ctx.flag(flag);
+  if (value === undefined || value.trim() === "") {
+    throw new UsageError(`--${flag} is required, e.g. --${flag} ${example}`, command);
+  }
+  return value;
+}
+
+/**
+ * Resolves `raw` (id, handle or unique prefix) to one live agent id.
+ *
+ * @throws {InvalidValueError} ambiguous or a room key (exit 1, candidates listed)
+ * @throws {NotFoundError} no live agent matches (exit 1, live agents listed)
+ */
+export function liveAgent(flag: string, raw: string, live: readonly PresenceEntry[]): string {
+  const target = resolveTarget(raw, live);
+  if (target.kind === "agent") return target.to;
+  if (target.kind === "ambiguous") {
+    throw new InvalidValueError(
+      `--${flag} ${JSON.stringify(raw)} is ambiguous; candidates: ${target.candidates.join(", ")}`,
+    );
+  }
+  if (target.reason === "room-key") {
+    throw new InvalidValueError(`--${flag} ${JSON.stringify(raw)} is a room key; name an agent`);
+  }
+  const ids = live.map((e) => e.identity.agent_id).sort();
+  throw new NotFoundError(
+    `--${flag} ${JSON.stringify(raw)} does not match a live agent; live: ${
+      ids.length > 0 ? ids.join(", ") : "(nobody)"
+    }`,
+  );
+}
+
+/** Time left until `at`, seen from `now`, e.g. `14m59s`. */
+export function left(at: number, now: number): string {
+  return formatDuration(Math.max(0, at - now));
+}
+
+/**
+ * Explains a conflict and what to do next, from the point of view of `me`.
+ *
+ * @param c the conflict
+ * @param me the caller's agent id
+ */
+export function conflictText(c: ResourceConflict, me: string): string {
+  const at = `${terminalText(c.resource)} conflicts with ${terminalText(c.conflictsWith)}`;
+  const owner = terminalText(c.owner);
+  if (c.kind === "lease") {
+    const remaining = left(c.expiresAt, c.checkedAt);
+    if (c.owner === me) {
+      return `${at} in your own lease ${c.leaseId} (${remaining} left); ` +
+        `renew it with 'agentroom lease renew ${c.leaseId}' or release it first`;
+    }
+    return `${at}, leased by ${owner} (lease ${c.leaseId}, ${remaining} left); ` +
+      `wait for it to be released or ask ${owner} to release it`;
+  }
+  if (c.state === "pending") {
+    return `${at} in the pending quiet window ${c.windowId} requested by ${owner} ` +
+      `(ack deadline in ${left(c.expiresAt, c.checkedAt)}); acknowledge it with ` +
+      `'agentroom window ack ${c.windowId}' if you are asked, release overlapping leases, ` +
+      `and wait until it ends`;
+  }
+  return `${at} in the active quiet window ${c.windowId} of ${owner} ` +
+    `(${left(c.expiresAt, c.checkedAt)} left); wait until it is released`;
+}
+
+/** One line for `lease list` and `status`. */
+export function leaseLine(l: Lease, now: number): string {
+  return `${l.id}  ${terminalText(l.owner)}  ${terminalText(l.resources.join(", "))}  (${
+    left(l.expires_at, now)
+  } left)  ${terminalText(l.purpose)}`;
+}
+
+/** One line for `window status` and `status`. */
+export function windowLine(w: QuietWindow, now: number): string {
+  const when = w.state === "pending"
+    ? `ack deadline in ${left(w.ack_deadline, now)}`
+    : w.state === "active"
+    ? `${left(w.expires_at, now)} left`
+    : "ended";
+  return `${w.id}  ${w.state.padEnd(9)} ${terminalText(w.owner)}  ${
+    terminalText(w.resources.join(", "))
+  }  (${when})  ${terminalText(w.purpose)}`;
+}
