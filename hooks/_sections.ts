@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { RoomEvent } from "../src/codec.ts";
+import { decodeStreamEntries, type RoomEvent } from "../src/codec.ts";
 import { commitCursor, joinCursor, readCursor } from "../src/cursors.ts";
 import type { DigestSection } from "../src/digest.ts";
 import { type InboxEntry, markInboxRead, unreadInbox } from "../src/inbox.ts";
@@ -58,21 +58,38 @@ export async function inboxSection(ctx: HookContext): Promise<Prepared> {
   };
 }
 
+/** Most older events counted (not shown) when more than {@linkcode SCAN_LIMIT} are new. */
+export const COUNT_LIMIT = 5_000;
+
 /**
  * Events of `room` after the session's cursor (or the join window when the
- * session has none yet), newest first, filtered by `keep`.
+ * session has none yet), newest first, filtered by `keep`. When more than
+ * {@linkcode SCAN_LIMIT} are new, the newest are returned and, with
+ * `countOlder`, the older ones kept by `keep` are counted (`older`, up to
+ * {@linkcode COUNT_LIMIT}); the commit moves the cursor past all of them.
  */
 export async function eventsSince(
   ctx: HookContext,
   room: Room,
   keep: (event: RoomEvent) => boolean,
-): Promise<{ events: RoomEvent[]; seeded: boolean; commit: () => Promise<void> }> {
+  countOlder = false,
+): Promise<
+  { events: RoomEvent[]; older: number; seeded: boolean; commit: () => Promise<void> }
+> {
   const existing = await readCursor(room, ctx.sessionId);
   const start = existing ?? await joinCursor(room);
-  const scanned = await room.since(start, SCAN_LIMIT);
+  const scanned = await room.recentSince(start, SCAN_LIMIT);
+  let older = 0;
+  if (countOlder && scanned.length === SCAN_LIMIT) {
+    const reply = await room.redis.call(
+      ["XRANGE", room.keys.events, `(${start}`, `(${scanned[0]!.id}`, "COUNT", COUNT_LIMIT],
+    );
+    older = decodeStreamEntries(reply).filter(keep).length;
+  }
   const last = scanned.at(-1)?.id ?? start;
   return {
     events: scanned.filter(keep).reverse(),
+    older,
     seeded: existing === undefined,
     commit: () => commitCursor(room, { sessionId: ctx.sessionId, id: last }),
   };

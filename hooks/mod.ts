@@ -13,20 +13,31 @@ import type { RedisPort } from "../src/redis/port.ts";
 import { type EnvLookup, envValue, resolveEndpoint } from "../src/settings.ts";
 import { type HookContext, hookContext, type HookReply } from "./_context.ts";
 import { parseHookInput } from "./_input.ts";
-import { preToolUse } from "./pre_tool_use.ts";
-import { sessionEnd } from "./session_end.ts";
-import { sessionStart } from "./session_start.ts";
-import { userPromptSubmit } from "./user_prompt_submit.ts";
 
-/** The hook events agentroom answers, with the harness's event name. */
-export const HOOK_EVENTS: Record<
-  string,
-  { name: string; handler: (ctx: HookContext) => Promise<HookReply> }
-> = {
-  "session-start": { name: "SessionStart", handler: sessionStart },
-  "user-prompt-submit": { name: "UserPromptSubmit", handler: userPromptSubmit },
-  "session-end": { name: "SessionEnd", handler: sessionEnd },
-  "pre-tool-use": { name: "PreToolUse", handler: preToolUse },
+type Handler = (ctx: HookContext) => Promise<HookReply>;
+
+/**
+ * The hook events agentroom answers, with the harness's event name. Each
+ * handler is imported only when its event runs, so a prompt hook never loads
+ * the lease guard and an edit check never loads the digest sections.
+ */
+export const HOOK_EVENTS: Record<string, { name: string; load: () => Promise<Handler> }> = {
+  "session-start": {
+    name: "SessionStart",
+    load: async () => (await import("./session_start.ts")).sessionStart,
+  },
+  "user-prompt-submit": {
+    name: "UserPromptSubmit",
+    load: async () => (await import("./user_prompt_submit.ts")).userPromptSubmit,
+  },
+  "session-end": {
+    name: "SessionEnd",
+    load: async () => (await import("./session_end.ts")).sessionEnd,
+  },
+  "pre-tool-use": {
+    name: "PreToolUse",
+    load: async () => (await import("./pre_tool_use.ts")).preToolUse,
+  },
 };
 
 /** Default total deadline of one hook run. */
@@ -86,10 +97,14 @@ export async function runHook(event: string, io: HookIo): Promise<number> {
     timer = setTimeout(() => resolve("expired"), deadlineMs);
   });
   const work = (async () => {
-    redis = await connectRedis(resolveEndpoint({}, io.env), {
-      connectTimeoutMs: Math.min(deadlineMs, 1_000),
-      commandTimeoutMs: deadlineMs,
-    });
+    const [handler, port] = await Promise.all([
+      hook.load(),
+      connectRedis(resolveEndpoint({}, io.env), {
+        connectTimeoutMs: Math.min(deadlineMs, 1_000),
+        commandTimeoutMs: deadlineMs,
+      }),
+    ]);
+    redis = port;
     const ctx = hookContext({
       input,
       redis,
@@ -97,7 +112,7 @@ export async function runHook(event: string, io: HookIo): Promise<number> {
       cwd: io.cwd,
       budget: Number(envValue(io.env, "AGENTROOM_HOOK_BUDGET")) || DEFAULT_CONTEXT_BUDGET,
     });
-    const reply = await hook.handler(ctx);
+    const reply = await handler(ctx);
     const line = replyLine(hook.name, reply);
     if (line !== undefined) io.write(line); // a failed write throws: nothing is committed
     await reply.commit?.();

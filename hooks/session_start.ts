@@ -31,7 +31,7 @@ export async function sessionStart(ctx: HookContext): Promise<HookReply> {
   const [inbox, tasks, recent, who, lobbySeed] = await Promise.all([
     inboxSection(ctx),
     openTasks(room, 20),
-    eventsSince(ctx, room, (e) => !own(e)),
+    eventsSince(ctx, room, (e) => !own(e), true),
     rosterSection(ctx),
     readCursor(lobby, ctx.sessionId).then((c) => c === undefined ? joinCursor(lobby) : undefined),
   ]);
@@ -46,6 +46,7 @@ export async function sessionStart(ctx: HookContext): Promise<HookReply> {
         ? `room activity in the last ${Math.round(room.config.joinReplayMs / 60_000)} minutes`
         : "room activity since this session last looked",
       items: recent.events.filter((e) => !inbox.shown.has(e.id)).map((e) => fence.event(e)),
+      omitted: recent.older,
     },
     who,
   ];

@@ -48,7 +48,7 @@ export async function userPromptSubmit(ctx: HookContext): Promise<HookReply> {
   const [, inbox, local, cross] = await Promise.all([
     labelPresence(ctx),
     inboxSection(ctx),
-    eventsSince(ctx, room, (e) => !own(e)),
+    eventsSince(ctx, room, (e) => !own(e), true),
     eventsSince(ctx, lobby, (e) => !LOBBY_NOISE.has(e.type) && !own(e) && forMe(e)),
   ]);
   const context = renderDigest({
@@ -63,6 +63,7 @@ export async function userPromptSubmit(ctx: HookContext): Promise<HookReply> {
         items: local.seeded
           ? []
           : local.events.filter((e) => !inbox.shown.has(e.id)).map((e) => fence.event(e)),
+        omitted: local.seeded ? 0 : local.older,
       },
       {
         title: "lobby (cross-repo) messages for you",

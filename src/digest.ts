@@ -24,6 +24,8 @@ export interface DigestSection {
   items: string[];
   /** What to print when there are no items; omit to drop an empty section. */
   empty?: string;
+  /** Items known to exist but not passed (e.g. beyond a scan limit); counted as not shown. */
+  omitted?: number;
 }
 
 /**
@@ -86,7 +88,10 @@ export class Fence {
     if (event.reply_to) parts.push(`reply_to=${event.reply_to}`);
     const head = this.field(parts.join(" "), 200);
     const body = payload === "" ? "" : ` ${this.field(payload)}`;
-    return `- ${event.id} [room-data ${this.marker}] ${head}${body} [/room-data ${this.marker}]`;
+    // the id is printed outside the fence: only a real stream id (an inbox entry's
+    // source id is a stored field, so a forged entry could carry anything)
+    const id = /^\d{1,20}-\d{1,20}$/.test(event.id) ? event.id : "?";
+    return `- ${id} [room-data ${this.marker}] ${head}${body} [/room-data ${this.marker}]`;
   }
 }
 
@@ -106,7 +111,7 @@ export function renderDigest(
   if (!visible.some((s) => s.items.length > 0)) return "";
   const footer = options.footer ? `\n\n${options.footer}` : "";
   let text = options.preamble.join("\n");
-  let omitted = 0;
+  let omitted = options.sections.reduce((sum, s) => sum + (s.omitted ?? 0), 0);
   // Reserve room for the omission note and the footer so the total never exceeds the budget.
   const reserve = footer.length + 80;
   for (const section of visible) {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { childPath, isAbsolutePath, lastSegment, parentPath, resolvePath } from "./_path.ts";
 
 /** What git says about a working directory. */
 export interface GitRoom {
@@ -23,14 +23,14 @@ export interface GitRoom {
  * @returns the room parts, or `undefined` outside a git working tree
  */
 export function gitRoom(cwd: string): GitRoom | undefined {
-  let dir = resolve(cwd);
+  let dir = isAbsolutePath(cwd) ? resolvePath(cwd) : resolvePath(Deno.cwd(), cwd);
   for (let depth = 0; depth < 64; depth++) {
-    const dotGit = join(dir, ".git");
+    const dotGit = childPath(dir, ".git");
     const gitDir = resolveGitDir(dotGit);
     if (gitDir !== undefined) {
-      return { repo: basename(dir) || "root", toplevel: dir, branch: readBranch(gitDir) };
+      return { repo: lastSegment(dir) || "root", toplevel: dir, branch: readBranch(gitDir) };
     }
-    const parent = dirname(dir);
+    const parent = parentPath(dir);
     if (parent === dir) return undefined;
     dir = parent;
   }
@@ -45,7 +45,7 @@ function resolveGitDir(dotGit: string): string | undefined {
     const text = Deno.readTextFileSync(dotGit);
     const match = text.match(/^gitdir:\s*(.+?)\s*$/m);
     if (!match) return undefined;
-    return isAbsolute(match[1]!) ? match[1]! : resolve(dirname(dotGit), match[1]!);
+    return resolvePath(parentPath(dotGit), match[1]!);
   } catch {
     return undefined;
   }
@@ -53,7 +53,7 @@ function resolveGitDir(dotGit: string): string | undefined {
 
 function readBranch(gitDir: string): string {
   try {
-    const head = Deno.readTextFileSync(join(gitDir, "HEAD")).trim();
+    const head = Deno.readTextFileSync(childPath(gitDir, "HEAD")).trim();
     const ref = head.match(/^ref:\s*refs\/heads\/(.+)$/);
     if (ref) return ref[1]!;
     return head === "" ? "main" : "HEAD";

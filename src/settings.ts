@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { basename } from "node:path";
+import { lastSegment } from "./_path.ts";
 import { LOBBY } from "./config.ts";
 import { gitRoom } from "./git.ts";
 import { sessionToken } from "./identity.ts";
@@ -68,7 +68,7 @@ export function resolveRoomName(
   if (repo !== undefined && branch !== undefined) return { repo, branch };
   const git = gitRoom(options.cwd);
   return {
-    repo: repo ?? git?.repo ?? (basename(options.cwd) || "root"),
+    repo: repo ?? git?.repo ?? (lastSegment(options.cwd) || "root"),
     branch: branch ?? git?.branch ?? "main",
   };
 }

@@ -243,7 +243,7 @@ Deno.test("the ownership rule: ends with 'hook <event>' and names agentroom or o
     "  /opt/AgentRoom/bin/ar hook session-end  ",
     "'/Users/me/My Tools/agentroom' hook user-prompt-submit",
     "AGENTROOM_GUARD=strict /usr/local/bin/agentroom hook pre-tool-use",
-    "/usr/bin/deno run --quiet --allow-net /src/checkout/cli.ts hook session-start",
+    "/usr/bin/deno run --quiet --no-config --no-lock --allow-net /src/checkout/cli.ts hook session-start",
   ];
   const notOurs = [
     "other-tool hook session-start",
@@ -330,7 +330,7 @@ Deno.test("shellQuote and hookCommand", () => {
       script: "/home/me/src dir/cli.ts",
       permissions: ["--allow-net", "--allow-sys=hostname"],
     }, "pre-tool-use"),
-    "/usr/bin/deno run --quiet --allow-net --allow-sys=hostname '/home/me/src dir/cli.ts' hook pre-tool-use",
+    "/usr/bin/deno run --quiet --no-config --no-lock --allow-net --allow-sys=hostname '/home/me/src dir/cli.ts' hook pre-tool-use",
   );
   // our own command, quoted path and all, is recognised by its path
   const spec: HookSpec[] = desiredHooks(

@@ -9,6 +9,7 @@
  * @module
  */
 import { claimThroughput } from "./claims.ts";
+import { hookBench } from "./hooks.ts";
 import { openLatency } from "./open_latency.ts";
 import { postLatency } from "./post_latency.ts";
 import { postMemory } from "./post_memory.ts";
@@ -24,6 +25,7 @@ try {
   sections.push(await publishThroughput(redis));
   sections.push(await claimThroughput(redis));
   sections.push(await openLatency(redis));
+  sections.push(await hookBench(redis));
 } finally {
   await redis.stop();
 }

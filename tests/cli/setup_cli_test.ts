@@ -48,7 +48,17 @@ const OTHER_HOOKS = {
 
 /** What `setup` installs when run from this checkout. */
 function ourCommand(event: string): string {
-  return [Deno.execPath(), "run", "--quiet", ...RUN_PERMISSIONS, CLI, "hook", event].join(" ");
+  return [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    "--no-config",
+    "--no-lock",
+    ...RUN_PERMISSIONS,
+    CLI,
+    "hook",
+    event,
+  ].join(" ");
 }
 
 Deno.test("the from-source hook command runs with exactly the binary's permissions", () => {
