@@ -380,6 +380,33 @@ const racing: Scene = {
   },
 };
 
+const leasing: Scene = {
+  title: "A lease guards a directory",
+  async play(stage) {
+    stage.say("alice reserves src/db before changing the schema");
+    const acquired = await stage.run(alice, [
+      "lease",
+      "acquire",
+      "path:src/db",
+      "--purpose",
+      "add an index to the orders table",
+      "--ttl",
+      "10m",
+      "--json",
+    ]);
+    const id: string = JSON.parse(acquired.stdout).id;
+    expect(typeof id === "string" && id !== "", "lease acquire --json should give the lease id");
+    stage.say("bob checks before editing a file inside it: the guard exits 3 and names alice");
+    const blocked = await stage.run(bob, ["guard", "path:src/db/schema.sql"], [3]);
+    expect(blocked.stderr.includes(`alice-${alice.session}`), "the guard should name alice");
+    await stage.run(bob, ["guard", "path:src/api/routes.ts"]);
+    stage.say("alice is done and releases the lease; bob's guard now passes");
+    await stage.run(alice, ["lease", "release", id]);
+    await stage.run(bob, ["guard", "path:src/db/schema.sql"]);
+    await stage.run(bob, ["status"]);
+  },
+};
+
 /** The scenes, in order. Append new ones here. */
 export const SCENES: readonly Scene[] = [
   joining,
@@ -387,6 +414,7 @@ export const SCENES: readonly Scene[] = [
   asking,
   catchingUp,
   racing,
+  leasing,
   leaving,
 ];
 

@@ -43,7 +43,7 @@ async function lease(repo: string, session: string, resource: string): Promise<s
     "--json",
   ]);
   assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout).lease?.id ?? JSON.parse(r.stdout).id;
+  return JSON.parse(r.stdout).id;
 }
 
 Deno.test("pre-tool-use warns when another agent's lease covers the file", async () => {
