@@ -10,6 +10,7 @@
  */
 import { claimThroughput } from "./claims.ts";
 import { hookBench } from "./hooks.ts";
+import { leaseBench } from "./leases.ts";
 import { openLatency } from "./open_latency.ts";
 import { postLatency } from "./post_latency.ts";
 import { postMemory } from "./post_memory.ts";
@@ -25,6 +26,7 @@ try {
   sections.push(await publishThroughput(redis));
   sections.push(await claimThroughput(redis));
   sections.push(await openLatency(redis));
+  sections.push(await leaseBench(redis));
   sections.push(await hookBench(redis));
 } finally {
   await redis.stop();
