@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { after } from "../src/_timer.ts";
 import { DEFAULT_CONTEXT_BUDGET } from "../src/digest.ts";
 import { connectRedis } from "../src/redis/connect.ts";
 import type { RedisPort } from "../src/redis/port.ts";
@@ -92,9 +93,9 @@ export async function runHook(event: string, io: HookIo): Promise<number> {
   if (!hook || !input) return 0;
   const deadlineMs = deadlineFrom(io.env);
   let redis: RedisPort | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancel = () => {};
   const expired = new Promise<"expired">((resolve) => {
-    timer = setTimeout(() => resolve("expired"), deadlineMs);
+    cancel = after(deadlineMs, () => resolve("expired"));
   });
   const work = (async () => {
     const [handler, port] = await Promise.all([
@@ -125,7 +126,7 @@ export async function runHook(event: string, io: HookIo): Promise<number> {
   } catch (error) {
     io.debug?.(`agentroom hook ${event}: ${error instanceof Error ? error.message : error}`);
   } finally {
-    clearTimeout(timer);
+    cancel();
     work.catch(() => {});
     await (redis as RedisPort | undefined)?.close().catch(() => {});
   }

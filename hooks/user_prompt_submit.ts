@@ -8,7 +8,7 @@
  */
 import type { RoomEvent } from "../src/codec.ts";
 import { renderDigest } from "../src/digest.ts";
-import { heartbeat, refreshPresence, roster } from "../src/presence.ts";
+import { heartbeat, presenceOf, refreshPresence } from "../src/presence.ts";
 import { clip, oneLine } from "../src/sanitize.ts";
 import { type HookContext, type HookReply, isOwnSession } from "./_context.ts";
 import { eventsSince, fromOwnSession, inboxSection } from "./_sections.ts";
@@ -28,7 +28,7 @@ async function labelPresence(ctx: HookContext): Promise<void> {
     await refreshPresence(ctx.room, ctx.identity);
     return;
   }
-  const mine = (await roster(ctx.room)).find((e) => e.identity.agent_id === ctx.identity.agent_id);
+  const mine = await presenceOf(ctx.room, ctx.identity.agent_id);
   if (mine && mine.description !== "" && !mine.description.startsWith(INFERRED_LABEL)) {
     await refreshPresence(ctx.room, ctx.identity); // a manual role label wins
     return;

@@ -123,6 +123,23 @@ export async function roster(room: Room): Promise<PresenceEntry[]> {
   return entries.sort((a, b) => a.identity.agent_id.localeCompare(b.identity.agent_id));
 }
 
+/**
+ * One agent's presence, or `undefined` when it has none (one round trip;
+ * cheaper than the roster when only one record is needed).
+ *
+ * @param room the room
+ * @param agentId the agent
+ */
+export async function presenceOf(room: Room, agentId: string): Promise<PresenceEntry | undefined> {
+  const [value, ttl] = await room.redis.pipeline([
+    ["GET", room.keys.presence(agentId)],
+    ["PTTL", room.keys.presence(agentId)],
+  ]);
+  if (value instanceof Error) throw value;
+  if (typeof value !== "string" || typeof ttl !== "number" || ttl < 0) return undefined;
+  return { ...decodeRecord(agentId, value), ttl_ms: ttl };
+}
+
 function decodeRecord(member: string, value: string): Omit<PresenceEntry, "ttl_ms"> {
   try {
     const record = JSON.parse(value) as Partial<PresenceRecord>;

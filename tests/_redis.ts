@@ -5,6 +5,10 @@
  * @module
  */
 import { RedisMemoryServer } from "redis-memory-server";
+import { roomKeys } from "../src/keys.ts";
+import { connectRedis } from "../src/redis/connect.ts";
+import type { RedisPort } from "../src/redis/port.ts";
+import { parseRedisUrl } from "../src/redis/url.ts";
 
 /** Path of the system redis-server used by redis-memory-server. */
 export const REDIS_BINARY = Deno.env.get("REDISMS_SYSTEM_BINARY") ?? "/usr/bin/redis-server";
@@ -52,4 +56,22 @@ export function closedPort(): number {
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
   return port;
+}
+
+/** Runs `fn` with a fresh port to the shared server, closing it afterwards. */
+export async function withRedis<T>(fn: (redis: RedisPort) => Promise<T>): Promise<T> {
+  const redis = await connectRedis(parseRedisUrl(shared.url));
+  try {
+    return await fn(redis);
+  } finally {
+    await redis.close();
+  }
+}
+
+/** How many keys a room (`repo`, branch `main`) has on the shared server. */
+export async function roomKeyCount(repo: string): Promise<number> {
+  return await withRedis(async (redis) => {
+    const keys = await redis.call(["KEYS", `${roomKeys({ repo, branch: "main" }).prefix}:*`]);
+    return (keys as string[]).length;
+  });
 }

@@ -38,6 +38,7 @@ each_overlap(r, now, visit)  visit each live lease overlapping r until visit say
 lease_overlaps(r, now) live leases overlapping r: { { held, lease, json }, … }
 first_lease_overlap(r, now)  the first of them, or nil
 live_windows(now)     live windows, decoded, in live-until order
+window_record(id)     the window with this id, decoded, and its JSON; or nil
 prune_leases(now), prune_windows(now)   drop what lapsed (bounded batches)
 rearm(keys, index)    PEXPIREAT keys at the highest score of index
 lease_json(l), window_json(w)           canonical JSON of a record
@@ -45,6 +46,13 @@ coord_audit(type, to, reply_to, payload, stamp)  audit() as the actor
 ]]
 local L = { hash = KEYS[6], exp = KEYS[7], res = KEYS[8] }
 local W = { hash = KEYS[9], live = KEYS[10], keep = KEYS[11] }
+
+-- the window record with this id, decoded, and its stored JSON; nil when there is none
+local function window_record(id)
+  local json = redis.call('HGET', W.hash, id)
+  if not json then return nil end
+  return cjson.decode(json), json
+end
 local PRUNE_BATCH = 200
 
 local function ms(n) return string.format('%d', n) end

@@ -45,14 +45,20 @@ local function core_types_ok()
     and type_ok(KEYS[4], 'zset') and type_ok(KEYS[5], 'hash')
 end
 
-local function audit(fields, stream_ttl, maxlen, stamp)
-  local args = { 'XADD', KEYS[1] }
+-- XADD key [MAXLEN ~ maxlen] * : the start of every append
+local function xadd_args(key, maxlen)
+  local args = { 'XADD', key }
   if tonumber(maxlen) > 0 then
     table.insert(args, 'MAXLEN')
     table.insert(args, '~')
     table.insert(args, maxlen)
   end
   table.insert(args, '*')
+  return args
+end
+
+local function audit(fields, stream_ttl, maxlen, stamp)
+  local args = xadd_args(KEYS[1], maxlen)
   local event_type = ''
   for i = 1, #fields do
     table.insert(args, fields[i])
@@ -90,13 +96,7 @@ local function event_type(id)
 end
 
 local function deliver(inbox, recipients, recipient, source_id, fields, stamp, maxlen, ttl)
-  local args = { 'XADD', inbox }
-  if tonumber(maxlen) > 0 then
-    table.insert(args, 'MAXLEN')
-    table.insert(args, '~')
-    table.insert(args, maxlen)
-  end
-  table.insert(args, '*')
+  local args = xadd_args(inbox, maxlen)
   table.insert(args, 'source_id')
   table.insert(args, source_id)
   for i = 1, #fields do table.insert(args, fields[i]) end

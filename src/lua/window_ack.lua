@@ -14,9 +14,8 @@ Returns one of
 if not (core_types_ok() and coord_types_ok()) then return wrong_type() end
 local stamp = now_text()
 local now = tonumber(stamp)
-local json = redis.call('HGET', W.hash, ARGV[6])
-if not json then return { 'missing' } end
-local w = cjson.decode(json)
+local w, json = window_record(ARGV[6])
+if not w then return { 'missing' } end
 if w.state ~= 'pending' then return { 'state', w.state } end
 if now >= w.ack_deadline then return { 'expired' } end
 local required = false

@@ -53,3 +53,24 @@ export async function handshake(
     throw new RedisUnavailableError(options.address, `${what}: ${reply.message}`);
   }
 }
+
+/**
+ * Runs a freshly opened port's handshake and closes the port when it fails,
+ * so a rejected AUTH/SELECT never leaves a socket open.
+ *
+ * @param port the new port
+ * @param endpoint credentials and db
+ * @param timeoutMs deadline of the handshake
+ * @returns the port, ready for commands
+ */
+export async function readyPort<
+  P extends { handshake(e: RedisEndpoint, ms: number): Promise<void>; close(): Promise<void> },
+>(port: P, endpoint: RedisEndpoint, timeoutMs: number): Promise<P> {
+  try {
+    await port.handshake(endpoint, timeoutMs);
+  } catch (error) {
+    await port.close();
+    throw error;
+  }
+  return port;
+}

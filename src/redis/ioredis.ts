@@ -10,7 +10,7 @@ import { Cluster, Redis, ReplyError } from "ioredis";
 import type { ClusterOptions, RedisOptions } from "ioredis";
 import { RedisCommandError, RedisUnavailableError, TimeoutError } from "../errors.ts";
 import type { CallOptions, LuaScript, RedisArg, RedisPort, RedisReply } from "./port.ts";
-import { handshake } from "./_handshake.ts";
+import { handshake, readyPort } from "./_handshake.ts";
 import type { RedisEndpoint } from "./url.ts";
 import {
   DEFAULT_COMMAND_TIMEOUT_MS,
@@ -57,13 +57,7 @@ export async function connectIoredis(
     connectTimeout: connectTimeoutMs,
   });
   const port = await open(client, endpoint.display, connectTimeoutMs, options);
-  try {
-    await port.handshake(endpoint, connectTimeoutMs);
-  } catch (error) {
-    await port.close();
-    throw error;
-  }
-  return port;
+  return await readyPort(port, endpoint, connectTimeoutMs);
 }
 
 /**

@@ -7,7 +7,8 @@
  */
 import { RedisCommandError, RedisUnavailableError, TimeoutError } from "../errors.ts";
 import type { CallOptions, LuaScript, RedisArg, RedisPort, RedisReply } from "./port.ts";
-import { handshake } from "./_handshake.ts";
+import { after } from "../_timer.ts";
+import { handshake, readyPort } from "./_handshake.ts";
 import type { RedisEndpoint } from "./url.ts";
 import { encodeCommands, RespErrorReply, RespParser, type RespValue } from "./_resp_parser.ts";
 
@@ -41,13 +42,7 @@ export async function connectResp(
     endpoint.display,
     options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
   );
-  try {
-    await port.handshake(endpoint, connectTimeoutMs);
-  } catch (error) {
-    await port.close();
-    throw error;
-  }
-  return port;
+  return await readyPort(port, endpoint, connectTimeoutMs);
 }
 
 const shaCache = new WeakMap<LuaScript, Promise<string>>();
@@ -86,11 +81,11 @@ async function openSocket(
   const abort = new AbortController();
   let socket: Deno.Conn | undefined;
   let timedOut = false;
-  const timer = setTimeout(() => {
+  const cancel = after(timeoutMs, () => {
     timedOut = true;
     abort.abort();
     closeQuietly(socket);
-  }, timeoutMs);
+  });
   try {
     const tcp = await Deno.connect({
       hostname: endpoint.host,
@@ -110,7 +105,7 @@ async function openSocket(
       : `${socket ? "TLS handshake failed: " : ""}${describeSocketError(error)}`;
     throw new RedisUnavailableError(endpoint.display, detail, { cause: error });
   } finally {
-    clearTimeout(timer);
+    cancel();
   }
 }
 
@@ -127,7 +122,7 @@ interface Pending {
   replies: RespValue[];
   resolve(replies: RespValue[]): void;
   reject(error: Error): void;
-  timer?: ReturnType<typeof setTimeout>;
+  cancel?: () => void;
 }
 
 /** One connection; replies arrive in command order and settle the queue head. */
@@ -195,8 +190,8 @@ class RespPort implements RedisPort {
     return new Promise((resolve, reject) => {
       const entry: Pending = { count: commands.length, replies: [], resolve, reject };
       if (timeoutMs > 0) {
-        entry.timer = setTimeout(() => {
-          entry.timer = undefined;
+        entry.cancel = after(timeoutMs, () => {
+          entry.cancel = undefined;
           reject(
             new TimeoutError(
               `Redis at ${this.address} did not answer ${label} within ${timeoutMs} ms`,
@@ -205,7 +200,7 @@ class RespPort implements RedisPort {
           this.#fail(
             new RedisUnavailableError(this.address, `connection dropped after ${label} timed out`),
           );
-        }, timeoutMs);
+        });
       }
       this.#pending.push(entry);
       // Commands sent while a write is in flight go out together in the next one.
@@ -266,7 +261,7 @@ class RespPort implements RedisPort {
     head.replies.push(reply);
     if (head.replies.length < head.count) return;
     this.#pending.shift();
-    clearTimeout(head.timer);
+    head.cancel?.();
     head.resolve(head.replies);
   }
 
@@ -277,7 +272,7 @@ class RespPort implements RedisPort {
     const pending = this.#pending;
     this.#pending = [];
     for (const entry of pending) {
-      clearTimeout(entry.timer);
+      entry.cancel?.();
       entry.reject(error);
     }
     closeQuietly(this.#conn);

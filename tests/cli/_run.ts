@@ -4,6 +4,7 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { RUN_PERMISSIONS } from "../../scripts/permissions.ts";
 import { shared } from "../_redis.ts";
@@ -80,4 +81,19 @@ export function agent(repo: string, session: string, handle?: string) {
     run: (args: string[], extra: RunOptions = {}) =>
       runCli(args, { ...extra, env: { ...env, ...extra.env } }),
   };
+}
+
+/** Asserts a run exited 0 (naming `what` and its stderr otherwise) and returns it. */
+export function ok(r: CliResult, what: string): CliResult {
+  assert.equal(r.code, 0, `${what}: ${r.stderr}`);
+  return r;
+}
+
+/** Runs `jobs` at most `width` at a time (each CLI run is a process). */
+export async function inBatches<T>(jobs: (() => Promise<T>)[], width = 8): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < jobs.length; i += width) {
+    out.push(...await Promise.all(jobs.slice(i, i + width).map((job) => job())));
+  }
+  return out;
 }

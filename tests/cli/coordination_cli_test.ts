@@ -1,41 +1,14 @@
 import assert from "node:assert/strict";
-import { roomKeys } from "../../src/keys.ts";
-import { connectRedis } from "../../src/redis/connect.ts";
-import { parseRedisUrl } from "../../src/redis/url.ts";
-import { closedPort, shared, uniqueRepo } from "../_redis.ts";
-import { agent, type CliResult, runCli } from "./_run.ts";
+import { closedPort, roomKeyCount, uniqueRepo } from "../_redis.ts";
+import { agent, type CliResult, inBatches, ok, runCli } from "./_run.ts";
 
 const HEX = "0123456789abcdef0123456789abcdef";
-
-async function roomKeyCount(repo: string): Promise<number> {
-  const redis = await connectRedis(parseRedisUrl(shared.url));
-  try {
-    const keys = await redis.call(["KEYS", `${roomKeys({ repo, branch: "main" }).prefix}:*`]);
-    return (keys as string[]).length;
-  } finally {
-    await redis.close();
-  }
-}
-
-function ok(r: CliResult, what: string): CliResult {
-  assert.equal(r.code, 0, `${what}: ${r.stderr}`);
-  return r;
-}
 
 function fails(r: CliResult, code: number, pattern: RegExp, what: string): CliResult {
   assert.equal(r.code, code, `${what}: exit ${r.code}, ${r.stderr}`);
   assert.match(r.stderr, pattern, what);
   assert.equal(r.stderr.split("\n").filter(Boolean).length, 1, `one error line: ${what}`);
   return r;
-}
-
-/** Runs `jobs` at most `width` at a time (each CLI run is a process). */
-async function inBatches<T>(jobs: (() => Promise<T>)[], width = 8): Promise<T[]> {
-  const out: T[] = [];
-  for (let i = 0; i < jobs.length; i += width) {
-    out.push(...await Promise.all(jobs.slice(i, i + width).map((job) => job())));
-  }
-  return out;
 }
 
 Deno.test("lease and guard through the CLI: conflicts exit 3 naming the holder, then clear", async () => {

@@ -1,21 +1,10 @@
 import assert from "node:assert/strict";
 import { roomKeys } from "../../src/keys.ts";
-import { connectRedis } from "../../src/redis/connect.ts";
 import type { RedisPort } from "../../src/redis/port.ts";
-import { parseRedisUrl } from "../../src/redis/url.ts";
-import { closedPort, shared, uniqueRepo } from "../_redis.ts";
-import { agent, baseEnv, cliArgs, type CliResult, runCli } from "./_run.ts";
+import { closedPort, uniqueRepo, withRedis } from "../_redis.ts";
+import { agent, baseEnv, cliArgs, type CliResult, ok, runCli } from "./_run.ts";
 
 const LOBBY_KEYS = roomKeys({ repo: "lobby", branch: "main" });
-
-async function withRedis<T>(fn: (redis: RedisPort) => Promise<T>): Promise<T> {
-  const redis = await connectRedis(parseRedisUrl(shared.url));
-  try {
-    return await fn(redis);
-  } finally {
-    await redis.close();
-  }
-}
 
 async function roomKeyList(repo: string): Promise<string[]> {
   return await withRedis(async (redis) =>
@@ -60,11 +49,6 @@ async function untilBlockedInXread(redis: RedisPort): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   throw new Error("no client blocked in XREAD");
-}
-
-function ok(r: CliResult, what: string): CliResult {
-  assert.equal(r.code, 0, `${what}: ${r.stderr}`);
-  return r;
 }
 
 function jsonLines(text: string): Record<string, unknown>[] {

@@ -1,19 +1,6 @@
 import assert from "node:assert/strict";
-import { connectRedis } from "../../src/redis/connect.ts";
-import { parseRedisUrl } from "../../src/redis/url.ts";
-import { roomKeys } from "../../src/keys.ts";
-import { shared, uniqueRepo } from "../_redis.ts";
+import { roomKeyCount, uniqueRepo } from "../_redis.ts";
 import { agent, runCli } from "./_run.ts";
-
-async function roomKeyCount(repo: string): Promise<number> {
-  const redis = await connectRedis(parseRedisUrl(shared.url));
-  try {
-    const keys = await redis.call(["KEYS", `${roomKeys({ repo, branch: "main" }).prefix}:*`]);
-    return (keys as string[]).length;
-  } finally {
-    await redis.close();
-  }
-}
 
 Deno.test("post publishes, prints the entry and --json gives the event", async () => {
   const repo = uniqueRepo();

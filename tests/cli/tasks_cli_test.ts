@@ -1,46 +1,13 @@
 import assert from "node:assert/strict";
 import { roomKeys } from "../../src/keys.ts";
-import { connectRedis } from "../../src/redis/connect.ts";
-import type { RedisPort } from "../../src/redis/port.ts";
-import { parseRedisUrl } from "../../src/redis/url.ts";
-import { closedPort, shared, uniqueRepo } from "../_redis.ts";
-import { agent, type CliResult, runCli } from "./_run.ts";
-
-async function withRedis<T>(fn: (redis: RedisPort) => Promise<T>): Promise<T> {
-  const redis = await connectRedis(parseRedisUrl(shared.url));
-  try {
-    return await fn(redis);
-  } finally {
-    await redis.close();
-  }
-}
-
-async function roomKeyCount(repo: string): Promise<number> {
-  return await withRedis(async (redis) => {
-    const keys = await redis.call(["KEYS", `${roomKeys({ repo, branch: "main" }).prefix}:*`]);
-    return (keys as string[]).length;
-  });
-}
+import { closedPort, roomKeyCount, uniqueRepo, withRedis } from "../_redis.ts";
+import { agent, inBatches, ok, runCli } from "./_run.ts";
 
 /** Posts an event through the CLI and returns its id. */
 async function post(who: ReturnType<typeof agent>, type: string, payload = ""): Promise<string> {
   const r = await who.run(["--json", "post", type, ...(payload === "" ? [] : [payload])]);
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout).id;
-}
-
-function ok(r: CliResult, what: string): CliResult {
-  assert.equal(r.code, 0, `${what}: ${r.stderr}`);
-  return r;
-}
-
-/** Runs `jobs` at most `width` at a time (each CLI run is a process). */
-async function inBatches<T>(jobs: (() => Promise<T>)[], width = 8): Promise<T[]> {
-  const out: T[] = [];
-  for (let i = 0; i < jobs.length; i += width) {
-    out.push(...await Promise.all(jobs.slice(i, i + width).map((job) => job())));
-  }
-  return out;
 }
 
 Deno.test("register backfills earlier events; catalog lists types as text and JSON", async () => {
