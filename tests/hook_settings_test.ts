@@ -2,18 +2,15 @@ import assert from "node:assert/strict";
 import { InvalidValueError } from "../src/errors.ts";
 import {
   desiredHooks,
-  detectIndent,
-  formatSettings,
   hookCommand,
   type HookSpec,
   installHooks,
   isAgentroomCommand,
-  lineDiff,
-  parseSettings,
   sameJson,
   shellQuote,
   uninstallHooks,
 } from "../src/hook_settings.ts";
+import { detectIndent, formatSettings, lineDiff, parseSettings } from "../src/settings_file.ts";
 
 const BIN = "/usr/local/bin/agentroom";
 const CLAUDE = desiredHooks("claude", (sub) => `${BIN} hook ${sub}`);

@@ -12,18 +12,15 @@ import { fileURLToPath } from "node:url";
 import { AgentroomError, InvalidValueError } from "../errors.ts";
 import {
   desiredHooks,
-  detectIndent,
-  formatSettings,
   type Harness,
   type HookChange,
   hookCommand,
   installHooks,
-  lineDiff,
   type MergeResult,
-  parseSettings,
   type Runner,
   uninstallHooks,
 } from "../hook_settings.ts";
+import { detectIndent, formatSettings, lineDiff, parseSettings } from "../settings_file.ts";
 import { terminalText } from "../sanitize.ts";
 import { UsageError } from "./_args.ts";
 import type { Command, Context } from "./_context.ts";
