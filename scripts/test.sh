@@ -62,6 +62,7 @@ for dir in src hooks scripts tests; do
 done
 # shellcheck disable=SC2086 # the directory names contain no spaces
 check deno check mod.ts cli.ts $check_dirs
+check deno doc --lint mod.ts
 
 step "deno publish --dry-run --allow-dirty"
 if deno publish --dry-run --allow-dirty >"$tmp/publish.log" 2>&1; then

@@ -37,7 +37,7 @@ import type { WindowState } from "./windows.ts";
 /** Default lease length: 15 minutes. */
 export const DEFAULT_LEASE_TTL_MS = 15 * 60_000;
 /** Longest lease: 24 hours. */
-export const MAX_LEASE_TTL_MS = MAX_COORDINATION_TTL_MS;
+export const MAX_LEASE_TTL_MS: number = MAX_COORDINATION_TTL_MS;
 
 /** A live lease as stored (times are Unix ms on the Redis server clock). */
 export interface Lease {
