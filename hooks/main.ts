@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { HOOK_EVENTS, runHook } from "./mod.ts";
+import { after } from "../src/_timer.ts";
+import { deadlineFrom, HOOK_EVENTS, runHook } from "./mod.ts";
 import { MAX_STDIN_BYTES } from "./_input.ts";
 
 async function readStdin(limit: number): Promise<string> {
@@ -33,16 +34,28 @@ function writeLine(line: string): void {
  */
 export async function hookMain(event: string): Promise<number | undefined> {
   if (!(event in HOOK_EVENTS)) return undefined;
-  let stdin = "";
+  // A harness that never closes stdin must not hang the hook: reading shares the deadline.
+  const env = (name: string) => Deno.env.get(name);
+  const deadlineMs = deadlineFrom(env);
+  const started = performance.now();
+  let cancel = () => {};
+  const expired = new Promise<undefined>((resolve) => {
+    cancel = after(deadlineMs, () => resolve(undefined));
+  });
+  let stdin: string | undefined;
   try {
-    stdin = await readStdin(MAX_STDIN_BYTES);
+    stdin = await Promise.race([readStdin(MAX_STDIN_BYTES), expired]);
   } catch {
-    return 0;
+    stdin = undefined;
+  } finally {
+    cancel();
   }
+  if (stdin === undefined) return 0;
   const debug = Deno.env.get("AGENTROOM_HOOK_DEBUG") === "1";
   return await runHook(event, {
     stdin,
-    env: (name) => Deno.env.get(name),
+    env,
+    deadlineMs: Math.max(1, Math.round(deadlineMs - (performance.now() - started))),
     cwd: Deno.cwd(),
     write: writeLine,
     debug: debug ? (message) => console.error(message) : undefined,

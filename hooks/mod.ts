@@ -54,6 +54,8 @@ export interface HookIo {
   cwd: string;
   /** Writes one line to stdout; throws when the write fails. */
   write: (line: string) => void;
+  /** What is left of the deadline (default: the whole of {@linkcode deadlineFrom}). */
+  deadlineMs?: number;
   /** Reports a swallowed error (debug mode only). */
   debug?: (message: string) => void;
 }
@@ -75,7 +77,12 @@ export function replyLine(eventName: string, reply: HookReply): string | undefin
   });
 }
 
-function deadlineFrom(env: EnvLookup): number {
+/**
+ * The hook deadline: `AGENTROOM_HOOK_TIMEOUT_MS`, else {@linkcode DEFAULT_HOOK_DEADLINE_MS}.
+ *
+ * @param env environment lookup
+ */
+export function deadlineFrom(env: EnvLookup): number {
   const value = Number(envValue(env, "AGENTROOM_HOOK_TIMEOUT_MS"));
   return Number.isFinite(value) && value > 0 ? value : DEFAULT_HOOK_DEADLINE_MS;
 }
@@ -91,7 +98,7 @@ export async function runHook(event: string, io: HookIo): Promise<number> {
   const hook = HOOK_EVENTS[event];
   const input = parseHookInput(io.stdin);
   if (!hook || !input) return 0;
-  const deadlineMs = deadlineFrom(io.env);
+  const deadlineMs = io.deadlineMs ?? deadlineFrom(io.env);
   let redis: RedisPort | undefined;
   let cancel = () => {};
   const expired = new Promise<"expired">((resolve) => {
@@ -121,7 +128,7 @@ export async function runHook(event: string, io: HookIo): Promise<number> {
   try {
     const outcome = await Promise.race([work, expired]);
     if (outcome === "expired") {
-      io.debug?.(`agentroom hook ${event}: deadline of ${deadlineMs} ms passed`);
+      io.debug?.(`agentroom hook ${event}: deadline of ${deadlineFrom(io.env)} ms passed`);
     }
   } catch (error) {
     io.debug?.(`agentroom hook ${event}: ${error instanceof Error ? error.message : error}`);
