@@ -8,8 +8,10 @@
 import { commitCursor, joinCursor, readCursor } from "../src/cursors.ts";
 import { type DigestSection, renderDigest } from "../src/digest.ts";
 import { refreshPresence } from "../src/presence.ts";
+import { listLeases } from "../src/leases.ts";
 import { openTasks } from "../src/tasks.ts";
-import type { HookContext, HookReply } from "./_context.ts";
+import { listWindows } from "../src/windows.ts";
+import { type HookContext, type HookReply, isOwnSession } from "./_context.ts";
 import { eventsSince, fromOwnSession, inboxSection, rosterSection } from "./_sections.ts";
 
 /** The one-line etiquette reminder closing the digest. */
@@ -28,14 +30,35 @@ export async function sessionStart(ctx: HookContext): Promise<HookReply> {
     refreshPresence(room, identity),
   ]);
   const own = fromOwnSession(ctx);
-  const [inbox, tasks, recent, who, lobbySeed] = await Promise.all([
+  const [windows, leases, inbox, tasks, recent, who, lobbySeed] = await Promise.all([
+    listWindows(room),
+    listLeases(room, { limit: 50 }),
     inboxSection(ctx),
     openTasks(room, 20),
     eventsSince(ctx, room, (e) => !own(e), true),
     rosterSection(ctx),
     readCursor(lobby, ctx.sessionId).then((c) => c === undefined ? joinCursor(lobby) : undefined),
   ]);
+  const mine = (owner: string) => isOwnSession(owner, ctx.token);
+  const minutesLeft = (until: number) => Math.max(1, Math.round((until - Date.now()) / 60_000));
   const sections: DigestSection[] = [
+    {
+      title: "quiet windows, pending or active (do not touch these resources unless you own it)",
+      items: windows.map((w) =>
+        `- ${w.state}, ~${minutesLeft(w.expires_at)} min: ` +
+        fence.wrap(`${w.owner}: ${w.resources.join(" ")} (${w.purpose})`, 300) +
+        (w.state === "pending" && w.required.some(mine) && /^[0-9a-f]{32}$/.test(w.id)
+          ? ` (your acknowledgment is needed: \`agentroom window ack ${w.id}\`)`
+          : "")
+      ),
+    },
+    {
+      title: "resources leased by other agents (check with `agentroom guard <resource>` first)",
+      items: leases.filter((l) => !mine(l.owner)).map((l) =>
+        `- ~${minutesLeft(l.expires_at)} min: ` +
+        fence.wrap(`${l.owner}: ${l.resources.join(" ")} (${l.purpose})`, 300)
+      ),
+    },
     inbox.section,
     {
       title: "claimable tasks (`agentroom claim <id>`; exit 3 means someone else has it)",

@@ -178,8 +178,16 @@ export function assertFenced(context: string, marker: string, headers: string[])
       // outside the fence only agentroom's own parts: an event id or a claim count
       const before = line.slice(0, line.indexOf(open));
       const after = line.slice(line.indexOf(close) + close.length);
-      assert.match(before, /^- (?:\d+-\d+ |\? )?$/, `before the fence: ${line}`);
-      assert.match(after, /^(?: \(\d+ claimed\))?$/, `after the fence: ${line}`);
+      assert.match(
+        before,
+        /^- (?:\d+-\d+ |\? |(?:pending|active), ~\d+ min: |~\d+ min: )?$/,
+        `before the fence: ${line}`,
+      );
+      assert.match(
+        after,
+        /^(?: \(\d+ claimed\)| \(your acknowledgment is needed: `agentroom window ack [0-9a-f]{32}`\))?$/,
+        `after the fence: ${line}`,
+      );
       continue;
     }
     assert.ok(TRUSTED_LINE.some((re) => re.test(line)), `a line outside the fence: ${line}`);
