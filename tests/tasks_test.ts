@@ -3,7 +3,6 @@ import type { JsonValue, RoomEvent } from "../src/codec.ts";
 import { roomConfig } from "../src/config.ts";
 import { InvalidValueError, RedisCommandError } from "../src/errors.ts";
 import { resolveIdentity } from "../src/identity.ts";
-import type { RedisPort } from "../src/redis/port.ts";
 import { Room } from "../src/room.ts";
 import {
   catalog,
@@ -18,6 +17,7 @@ import {
 } from "../src/tasks.ts";
 import { uniqueRepo } from "./_redis.ts";
 import { withRoom } from "./_room.ts";
+import { untouchablePort } from "./_coord.ts";
 
 const alice = resolveIdentity("alice", "aaaa1111");
 const bob = resolveIdentity("bob", "bbbb2222");
@@ -51,28 +51,6 @@ async function publishTask(room: Room, type = "FIX", payload: JsonValue = null):
 
 async function openIds(room: Room, count = 100): Promise<string[]> {
   return (await openTasks(room, count)).map((e) => e.id);
-}
-
-/** A port that fails on any use: proves a call is rejected before Redis is touched. */
-function untouchablePort(): RedisPort & { used: number } {
-  const port = {
-    address: "redis://untouchable:1",
-    used: 0,
-    call() {
-      port.used++;
-      return Promise.reject(new Error("Redis must not be touched"));
-    },
-    pipeline() {
-      port.used++;
-      return Promise.reject(new Error("Redis must not be touched"));
-    },
-    evalScript() {
-      port.used++;
-      return Promise.reject(new Error("Redis must not be touched"));
-    },
-    close: () => Promise.resolve(),
-  };
-  return port;
 }
 
 Deno.test("registerTask() and catalog(): sorted, cleaned, overwritten, malformed entries skipped", async () => {
