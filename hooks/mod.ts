@@ -11,7 +11,7 @@ import { after } from "../src/_timer.ts";
 import { DEFAULT_CONTEXT_BUDGET } from "../src/digest.ts";
 import { connectRedis } from "../src/redis/connect.ts";
 import type { RedisPort } from "../src/redis/port.ts";
-import { type EnvLookup, envValue, resolveEndpoint } from "../src/settings.ts";
+import { type EnvLookup, envValue, resolveCluster, resolveEndpoint } from "../src/settings.ts";
 import { type HookContext, hookContext, type HookReply } from "./_context.ts";
 import { parseHookInput } from "./_input.ts";
 
@@ -105,9 +105,11 @@ export async function runHook(event: string, io: HookIo): Promise<number> {
     cancel = after(deadlineMs, () => resolve("expired"));
   });
   const work = (async () => {
+    const endpoint = resolveEndpoint({}, io.env);
     const [handler, port] = await Promise.all([
       hook.load(),
-      connectRedis(resolveEndpoint({}, io.env), {
+      connectRedis(endpoint, {
+        cluster: resolveCluster(io.env, endpoint),
         connectTimeoutMs: Math.min(deadlineMs, 1_000),
         commandTimeoutMs: deadlineMs,
       }),

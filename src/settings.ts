@@ -8,6 +8,7 @@
  */
 import { lastSegment } from "./_path.ts";
 import { LOBBY } from "./config.ts";
+import { InvalidValueError } from "./errors.ts";
 import { gitRoom } from "./git.ts";
 import { sessionToken } from "./identity.ts";
 import { endpointFromAddr, parseRedisUrl, type RedisEndpoint } from "./redis/url.ts";
@@ -48,6 +49,35 @@ export function resolveEndpoint(
   }
   if (/^(1|true|yes)$/i.test(read(env, "REDIS_TLS") ?? "")) endpoint = { ...endpoint, tls: true };
   return endpoint;
+}
+
+/**
+ * Whether the endpoint is a seed node of a Redis Cluster:
+ * `AGENTROOM_REDIS_CLUSTER` set to `1`, `true` or `yes` (any case). `0`,
+ * `false`, `no` or unset mean a single server.
+ *
+ * @param env environment lookup
+ * @param endpoint the resolved endpoint (a cluster has only database 0)
+ * @returns `true` for cluster mode
+ * @throws {InvalidValueError} for any other value, or cluster mode with a database other than 0
+ */
+export function resolveCluster(env: EnvLookup, endpoint: RedisEndpoint): boolean {
+  const raw = read(env, "AGENTROOM_REDIS_CLUSTER");
+  const value = raw?.trim().toLowerCase();
+  if (value === undefined || value === "0" || value === "false" || value === "no") return false;
+  if (value !== "1" && value !== "true" && value !== "yes") {
+    throw new InvalidValueError(
+      `AGENTROOM_REDIS_CLUSTER must be 1, true or yes (or 0, false, no), got ${
+        JSON.stringify(raw)
+      }`,
+    );
+  }
+  if (endpoint.db !== 0) {
+    throw new InvalidValueError(
+      `Redis Cluster has only database 0, but ${endpoint.display} selects database ${endpoint.db}`,
+    );
+  }
+  return true;
 }
 
 /**

@@ -16,6 +16,7 @@ import { UsageError } from "./_args.ts";
 import {
   env,
   processEnv,
+  resolveCluster,
   resolveEndpoint,
   resolveRoomName,
   resolveToken,
@@ -83,14 +84,21 @@ export class Context {
         throw new UsageError(`AGENTROOM_TRANSPORT must be resp or ioredis, got ${transport}`);
       }
       let endpoint;
+      let cluster;
       try {
         endpoint = resolveEndpoint(
           { redis: this.flag("redis"), addr: this.flag("addr") },
           processEnv,
         );
+        cluster = resolveCluster(processEnv, endpoint);
       } catch (error) {
         if (error instanceof InvalidValueError) throw new UsageError(error.message);
         throw error;
+      }
+      if (cluster && env("AGENTROOM_TRANSPORT") === "resp") {
+        throw new UsageError(
+          "AGENTROOM_REDIS_CLUSTER needs the ioredis transport; unset AGENTROOM_TRANSPORT=resp",
+        );
       }
       this.#settings = {
         endpoint,
@@ -100,7 +108,8 @@ export class Context {
         }),
         handle: this.flag("agent") ?? env("AGENTROOM_AGENT") ?? "",
         token: resolveToken(),
-        transport,
+        transport: cluster ? "ioredis" : transport,
+        cluster,
       };
     }
     return this.#settings;
@@ -116,7 +125,10 @@ export class Context {
     if (!this.#room) {
       const settings = this.settings;
       const config = roomConfig({ repo: settings.repo, branch: settings.branch });
-      this.#port = await connectRedis(settings.endpoint, { transport: settings.transport });
+      this.#port = await connectRedis(settings.endpoint, {
+        transport: settings.transport,
+        cluster: settings.cluster,
+      });
       this.#room = new Room(this.#port, config);
     }
     return this.#room;

@@ -7,7 +7,7 @@
 import type { RedisEndpoint } from "../redis/url.ts";
 import { envValue, resolveToken as tokenFrom } from "../settings.ts";
 
-export { resolveEndpoint, resolveRoomName } from "../settings.ts";
+export { resolveCluster, resolveEndpoint, resolveRoomName } from "../settings.ts";
 
 /** Settings every command may use. */
 export interface Settings {
@@ -23,6 +23,8 @@ export interface Settings {
   token: string;
   /** Which transport to use. */
   transport: "resp" | "ioredis";
+  /** Whether the endpoint is a seed node of a Redis Cluster (ioredis). */
+  cluster: boolean;
 }
 
 /** The process environment as a lookup function. */

@@ -57,6 +57,7 @@ export function rootHelp(commands: readonly Command[]): string {
     "",
     "Environment: AGENTROOM_REDIS_URL, REDIS_URL, REDIS_ADDR, REPO_ID, BRANCH_NAME,",
     "  AGENTROOM_AGENT, AGENTROOM_SESSION_ID (else CLAUDE_SESSION_ID, CODEX_THREAD_ID, TERM_SESSION_ID)",
+    "  AGENTROOM_REDIS_CLUSTER=1 (or true/yes): the Redis URL is a seed node of a Redis Cluster",
     "",
     "Exit codes: 0 ok, 1 operational failure, 2 usage error, 3 conflict",
     "",

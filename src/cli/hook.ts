@@ -18,7 +18,8 @@ export const hook: Command = {
     "and exits 0. AGENTROOM_HOOK_TIMEOUT_MS sets the deadline (default 1500),",
     "AGENTROOM_HOOK_BUDGET the context size cap (default 8000), AGENTROOM_GUARD=strict makes",
     "pre-tool-use deny edits of files leased by another agent, AGENTROOM_HOOK_DEBUG=1 prints",
-    "swallowed errors to stderr.",
+    "swallowed errors to stderr. Redis comes from AGENTROOM_REDIS_URL (else REDIS_URL, REDIS_ADDR);",
+    "AGENTROOM_REDIS_CLUSTER=1 treats it as a seed node of a Redis Cluster.",
   ],
   examples: [
     `hook session-start < payload.json`,

@@ -1,9 +1,11 @@
 /**
  * Picks a Redis transport. The RESP transport is the default; ioredis is
- * loaded only when asked for, so short-lived processes never pay for it.
+ * loaded only when asked for (or for a Redis Cluster), so short-lived
+ * processes never pay for it otherwise.
  *
  * @module
  */
+import { InvalidValueError } from "../errors.ts";
 import type { RedisPort } from "./port.ts";
 import { connectResp } from "./resp.ts";
 import type { RedisEndpoint } from "./url.ts";
@@ -15,6 +17,13 @@ export type RedisTransport = "resp" | "ioredis";
 export interface ConnectOptions {
   /** The adapter to use. @default "resp" */
   transport?: RedisTransport;
+  /**
+   * Treat the endpoint as a seed node of a Redis Cluster: ioredis discovers
+   * the other nodes and follows redirections. Always uses the ioredis adapter,
+   * whatever `transport` says; the endpoint's db must be 0.
+   * @default false
+   */
+  cluster?: boolean;
   /** Deadline for connecting and AUTH/SELECT in milliseconds. @default 1500 */
   connectTimeoutMs?: number;
   /** Default deadline of each command in milliseconds; `0` disables it. @default 2000 */
@@ -26,12 +35,22 @@ export interface ConnectOptions {
 /**
  * Connects to `endpoint` with the chosen transport.
  * @throws {RedisUnavailableError} when the server cannot be reached in time or rejects AUTH/SELECT
+ * @throws {InvalidValueError} for cluster mode with a database other than 0
  */
 export async function connectRedis(
   endpoint: RedisEndpoint,
   options: ConnectOptions = {},
 ): Promise<RedisPort> {
-  const { transport = "resp", ...rest } = options;
+  const { transport = "resp", cluster = false, ...rest } = options;
+  if (cluster) {
+    if (endpoint.db !== 0) {
+      throw new InvalidValueError(
+        `Redis Cluster has only database 0, but ${endpoint.display} selects database ${endpoint.db}`,
+      );
+    }
+    const { connectIoredisCluster } = await import("./ioredis.ts");
+    return await connectIoredisCluster([endpoint], rest);
+  }
   if (transport === "ioredis") {
     const { connectIoredis } = await import("./ioredis.ts");
     return await connectIoredis(endpoint, rest);
