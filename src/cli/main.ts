@@ -129,6 +129,8 @@ export async function main(args: string[], out: Output = processOutput): Promise
 }
 
 function report(out: Output, error: unknown, command: string): number {
+  // The reader went away (`agentroom tail | head -1`): stop quietly, like other Unix tools.
+  if (error instanceof Deno.errors.BrokenPipe) return EXIT.ok;
   if (error instanceof UsageError) {
     const topic = error.command || command;
     const hint = topic && ALL.some((c) => c.name === topic)

@@ -142,3 +142,25 @@ Deno.test("tail --follow --json streams new events as JSON Lines until interrupt
   assert.equal(status.code, 0, stderr);
   assert.equal(stderr, "");
 });
+
+Deno.test("tail stops quietly with exit 0 when its reader goes away", async () => {
+  const repo = uniqueRepo();
+  const a = agent(repo, "pipe0001");
+  for (let i = 0; i < 3; i++) await a.run(["post", "NOTE", `n${i}`]);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: cliArgs(["tail", "--follow"]),
+    env: { ...baseEnv(), ...a.env },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(15_000), // hang guard
+  }).spawn();
+  const reader = child.stdout.getReader();
+  await reader.read(); // the history arrived
+  await reader.cancel(); // the reader goes away (like `| head -1`)
+  await a.run(["post", "NOTE", "after the reader left"]); // the next write hits a broken pipe
+  const status = await child.status;
+  const stderr = new TextDecoder().decode(await new Response(child.stderr).arrayBuffer());
+  assert.equal(status.code, 0, stderr);
+  assert.equal(stderr, "");
+});
