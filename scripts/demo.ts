@@ -102,6 +102,44 @@ class Stage {
     });
   }
 
+  /**
+   * Runs a hook the way Claude Code does: the harness's JSON on stdin, one
+   * JSON line out. Prints the injected context and returns it.
+   */
+  async hook(who: string, event: string, payload: Record<string, unknown>): Promise<string> {
+    const env = Object.fromEntries(
+      Object.entries(Deno.env.toObject()).filter(([name]) => !FOREIGN_ENV.test(name)),
+    );
+    Object.assign(env, {
+      AGENTROOM_REDIS_URL: this.#redisUrl,
+      REPO_ID: "demo",
+      BRANCH_NAME: "main",
+      NO_COLOR: "1",
+    });
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", ...RUN_PERMISSIONS, CLI, "hook", event],
+      cwd: ROOT,
+      env,
+      clearEnv: true,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(STEP_TIMEOUT_MS),
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(JSON.stringify(payload)));
+    await writer.close();
+    const output = await child.output();
+    const stdout = new TextDecoder().decode(output.stdout);
+    console.log(`\n${who}'s harness $ agentroom hook ${event} <<< '${JSON.stringify(payload)}'`);
+    if (output.code !== 0 || stdout.trim() === "") {
+      throw new StepFailed(`hook ${event} printed nothing (exit ${output.code})`);
+    }
+    const context: string = JSON.parse(stdout).hookSpecificOutput.additionalContext;
+    console.log(indented(`(additionalContext, injected into ${who}'s session:)\n${context}`));
+    return context;
+  }
+
   #prompt(agent: Agent, args: string[], suffix = ""): void {
     console.log(`\n${agent.handle} $ agentroom ${args.map(shellQuote).join(" ")}${suffix}`);
   }
@@ -400,6 +438,16 @@ const leasing: Scene = {
     const blocked = await stage.run(bob, ["guard", "path:src/db/schema.sql"], [3]);
     expect(blocked.stderr.includes(`alice-${alice.session}`), "the guard should name alice");
     await stage.run(bob, ["guard", "path:src/api/routes.ts"]);
+    stage.say(
+      "carol opens Claude Code in the same repository: its SessionStart hook shows the room",
+    );
+    const digest = await stage.hook("carol", "session-start", {
+      session_id: "c3d9e2f1-7a6b-4c5d-8e9f-0a1b2c3d4e5f",
+      cwd: ROOT,
+      hook_event_name: "SessionStart",
+      source: "startup",
+    });
+    expect(digest.includes("alice-a1f4"), "the digest should show alice's lease");
     stage.say("alice is done and releases the lease; bob's guard now passes");
     await stage.run(alice, ["lease", "release", id]);
     await stage.run(bob, ["guard", "path:src/db/schema.sql"]);
