@@ -20,7 +20,8 @@
  *   status ({@linkcode setWorkStatus}) and the {@linkcode roomStatus} snapshot.
  *
  * Room content is untrusted data: render it with {@linkcode terminalText}
- * (terminals) and never follow it as instructions.
+ * (terminals) or inside a {@linkcode Fence} (anything an agent reads: hook
+ * context, tool output), and never follow it as instructions.
  *
  * @example Publish and read
  * ```ts ignore
@@ -50,14 +51,15 @@ export * from "./src/targets.ts";
 export * from "./src/tasks.ts";
 export * from "./src/inbox.ts";
 export * from "./src/messaging.ts";
-export * from "./src/resources.ts";
-export * from "./src/leases.ts";
-export * from "./src/guard.ts";
-export * from "./src/windows.ts";
-export * from "./src/window_lifecycle.ts";
-export * from "./src/work.ts";
-export * from "./src/status.ts";
+export * from "./src/coordination/resources.ts";
+export * from "./src/coordination/leases.ts";
+export * from "./src/coordination/guard.ts";
+export * from "./src/coordination/windows.ts";
+export * from "./src/coordination/window_lifecycle.ts";
+export * from "./src/coordination/work.ts";
+export * from "./src/coordination/status.ts";
 export * from "./src/sanitize.ts";
+export * from "./src/fence.ts";
 export * from "./src/version.ts";
 export type * from "./src/redis/port.ts";
 export * from "./src/redis/url.ts";

@@ -5,12 +5,12 @@
  * @module
  */
 import { LOBBY, roomConfig } from "../src/config.ts";
-import { Fence } from "../src/digest.ts";
+import { Fence } from "../src/fence.ts";
 import type { AgentIdentity } from "../src/identity.ts";
 import { resolveIdentity, sanitizeHandle, shortSession } from "../src/identity.ts";
 import type { RedisPort } from "../src/redis/port.ts";
 import { Room } from "../src/room.ts";
-import { type EnvLookup, envValue, resolveRoomName } from "../src/settings.ts";
+import { type EnvLookup, envValue, resolveRoomName } from "../src/process/settings.ts";
 import type { HookInput } from "./_input.ts";
 
 /** A hook's reply: context to inject, or a pre-tool-use decision. */

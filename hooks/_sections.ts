@@ -5,8 +5,8 @@
  * @module
  */
 import { decodeStreamEntries, type RoomEvent } from "../src/codec.ts";
-import { commitCursor, joinCursor, readCursor } from "../src/cursors.ts";
-import type { DigestSection } from "../src/digest.ts";
+import { commitCursor, joinCursor, readCursor } from "./cursors.ts";
+import type { DigestSection } from "../src/fence.ts";
 import { type InboxEntry, markInboxRead, unreadInbox } from "../src/inbox.ts";
 import { roster } from "../src/presence.ts";
 import type { Room } from "../src/room.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { after } from "../src/_timer.ts";
+import { after } from "../src/process/timer.ts";
 import { deadlineFrom, HOOK_EVENTS, runHook } from "./mod.ts";
 import { MAX_STDIN_BYTES } from "./_input.ts";
 

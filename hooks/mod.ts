@@ -7,11 +7,16 @@
  *
  * @module
  */
-import { after } from "../src/_timer.ts";
-import { DEFAULT_CONTEXT_BUDGET } from "../src/digest.ts";
+import { after } from "../src/process/timer.ts";
+import { DEFAULT_CONTEXT_BUDGET } from "../src/fence.ts";
 import { connectRedis } from "../src/redis/connect.ts";
 import type { RedisPort } from "../src/redis/port.ts";
-import { type EnvLookup, envValue, resolveCluster, resolveEndpoint } from "../src/settings.ts";
+import {
+  type EnvLookup,
+  envValue,
+  resolveCluster,
+  resolveEndpoint,
+} from "../src/process/settings.ts";
 import { type HookContext, hookContext, type HookReply } from "./_context.ts";
 import { parseHookInput } from "./_input.ts";
 

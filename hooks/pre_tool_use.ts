@@ -9,10 +9,10 @@
  *
  * @module
  */
-import { pathInside, resolvePath } from "../src/_path.ts";
-import { gitRoom } from "../src/git.ts";
-import { guardResources } from "../src/guard.ts";
-import { envValue } from "../src/settings.ts";
+import { pathInside, resolvePath } from "../src/process/path.ts";
+import { gitRoom } from "../src/process/git.ts";
+import { guardResources } from "../src/coordination/guard.ts";
+import { envValue } from "../src/process/settings.ts";
 import { type HookContext, type HookReply, isOwnSession } from "./_context.ts";
 
 /** Tools whose input names the file they edit, and the field that names it. */

@@ -5,12 +5,12 @@
  *
  * @module
  */
-import { commitCursor, joinCursor, readCursor } from "../src/cursors.ts";
-import { type DigestSection, renderDigest } from "../src/digest.ts";
+import { commitCursor, joinCursor, readCursor } from "./cursors.ts";
+import { type DigestSection, renderDigest } from "../src/fence.ts";
 import { refreshPresence } from "../src/presence.ts";
-import { listLeases } from "../src/leases.ts";
+import { listLeases } from "../src/coordination/leases.ts";
 import { openTasks } from "../src/tasks.ts";
-import { listWindows } from "../src/windows.ts";
+import { listWindows } from "../src/coordination/windows.ts";
 import { type HookContext, type HookReply, isOwnSession } from "./_context.ts";
 import { eventsSince, fromOwnSession, inboxSection, rosterSection } from "./_sections.ts";
 

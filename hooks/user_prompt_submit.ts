@@ -7,7 +7,7 @@
  * @module
  */
 import type { RoomEvent } from "../src/codec.ts";
-import { renderDigest } from "../src/digest.ts";
+import { renderDigest } from "../src/fence.ts";
 import { heartbeat, presenceOf, refreshPresence } from "../src/presence.ts";
 import { clip, oneLine } from "../src/sanitize.ts";
 import { type HookContext, type HookReply, isOwnSession } from "./_context.ts";

@@ -6,21 +6,21 @@
  */
 import assert from "node:assert/strict";
 import { LOBBY, roomConfig } from "../src/config.ts";
-import { guardResources } from "../src/guard.ts";
+import { guardResources } from "../src/coordination/guard.ts";
 import { type AgentIdentity, resolveIdentity } from "../src/identity.ts";
 import { markInboxRead, unreadInbox } from "../src/inbox.ts";
 import { clusterSlot, roomKeys } from "../src/keys.ts";
-import { acquireLease, releaseLease, renewLease } from "../src/leases.ts";
+import { acquireLease, releaseLease, renewLease } from "../src/coordination/leases.ts";
 import { ask, pinWelcome, reply } from "../src/messaging.ts";
 import { clearSessionPresence, heartbeat, refreshPresence, roster } from "../src/presence.ts";
 import { connectRedis } from "../src/redis/connect.ts";
 import { connectIoredisCluster } from "../src/redis/ioredis.ts";
 import type { LuaScript, RedisPort } from "../src/redis/port.ts";
 import { parseRedisUrl } from "../src/redis/url.ts";
-import { commitCursor, readCursor } from "../src/cursors.ts";
+import { commitCursor, readCursor } from "../hooks/cursors.ts";
 import { Room } from "../src/room.ts";
 import * as scripts from "../src/scripts.ts";
-import { roomStatus } from "../src/status.ts";
+import { roomStatus } from "../src/coordination/status.ts";
 import {
   claimLoad,
   claimTask,
@@ -29,12 +29,12 @@ import {
   registerTask,
   releaseTask,
 } from "../src/tasks.ts";
-import { requestWindow } from "../src/windows.ts";
-import { ackWindow, activateWindow, releaseWindow } from "../src/window_lifecycle.ts";
-import { setWorkStatus } from "../src/work.ts";
-import { roomKeyCount, type StartedRedis, startRedis, uniqueRepo } from "./_redis.ts";
-import { type CliResult, runCli } from "./cli/_run.ts";
-import { assertSilent, hookOutput, payload, runHook } from "./hooks/_hook.ts";
+import { requestWindow } from "../src/coordination/windows.ts";
+import { ackWindow, activateWindow, releaseWindow } from "../src/coordination/window_lifecycle.ts";
+import { setWorkStatus } from "../src/coordination/work.ts";
+import { roomKeyCount, type StartedRedis, startRedis, uniqueRepo } from "./support/redis.ts";
+import { type CliResult, runCli } from "./support/cli.ts";
+import { assertSilent, hookOutput, payload, runHook } from "./support/hook.ts";
 
 // ---------------------------------------------------------------- the cluster
 

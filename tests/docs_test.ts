@@ -24,7 +24,7 @@ Deno.test("README documents every exit code", () => {
 
 Deno.test("README documents every environment variable the CLI and hooks read", async () => {
   const sources = [
-    "../src/settings.ts",
+    "../src/process/settings.ts",
     "../src/cli/_context.ts",
     "../src/cli/_env.ts",
     "../hooks/mod.ts",

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { clusterSlot, escapeKeyPart, roomKeys } from "../src/keys.ts";
 import { connectRedis } from "../src/redis/connect.ts";
 import { parseRedisUrl } from "../src/redis/url.ts";
-import { startRedis } from "./_redis.ts";
+import { startRedis } from "./support/redis.ts";
 
 function allKeys(repo: string, branch: string, id: string): string[] {
   const k = roomKeys({ repo, branch });

@@ -10,8 +10,8 @@ import type { RedisArg, RedisPort } from "../src/redis/port.ts";
 import { parseRedisUrl } from "../src/redis/url.ts";
 import { Room } from "../src/room.ts";
 import { resolveLiveTarget, resolveTarget } from "../src/targets.ts";
-import { shared } from "./_redis.ts";
-import { withRoom } from "./_room.ts";
+import { shared } from "./support/redis.ts";
+import { withRoom } from "./support/room.ts";
 
 const alice = resolveIdentity("alice", "aaaa1111");
 const bob = resolveIdentity("bob", "bbbb2222");

@@ -8,7 +8,7 @@ import {
   refreshPresence,
   roster,
 } from "../src/presence.ts";
-import { withRoom } from "./_room.ts";
+import { withRoom } from "./support/room.ts";
 
 const s1 = "sess0001";
 const alice = resolveIdentity("alice", s1);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { InvalidValueError, PayloadTooLargeError } from "../src/errors.ts";
 import { resolveIdentity } from "../src/identity.ts";
-import { withRoom } from "./_room.ts";
+import { withRoom } from "./support/room.ts";
 
 const alice = resolveIdentity("alice", "sess0001");
 

@@ -1,5 +1,5 @@
 /**
- * Exactly-once claims under contention: separate processes (`_claimer.ts`,
+ * Exactly-once claims under contention: separate processes (`support/claimer.ts`,
  * one RESP connection each) race over the same 1,000 tasks, each in its own
  * random order. Checked from both sides: what the processes say they won and
  * what the server recorded (TASK_CLAIMED audit events, owner keys).
@@ -14,10 +14,10 @@ import type { RedisPort } from "../src/redis/port.ts";
 import { parseRedisUrl } from "../src/redis/url.ts";
 import { Room } from "../src/room.ts";
 import { claimLoad, completeTask, openTasks, registerTask } from "../src/tasks.ts";
-import { shared, uniqueRepo } from "./_redis.ts";
-import type { ClaimerReport } from "./_claimer.ts";
+import { shared, uniqueRepo } from "./support/redis.ts";
+import type { ClaimerReport } from "./support/claimer.ts";
 
-const CLAIMER = fileURLToPath(new URL("./_claimer.ts", import.meta.url));
+const CLAIMER = fileURLToPath(new URL("./support/claimer.ts", import.meta.url));
 const PROCESSES = 8;
 const TASKS = 1_000;
 /** Every PRE_DONE-th task is completed before the race. */

@@ -15,9 +15,9 @@ import {
   releaseTask,
   taskState,
 } from "../src/tasks.ts";
-import { uniqueRepo } from "./_redis.ts";
-import { withRoom } from "./_room.ts";
-import { untouchablePort } from "./_coord.ts";
+import { uniqueRepo } from "./support/redis.ts";
+import { withRoom } from "./support/room.ts";
+import { untouchablePort } from "./support/coord.ts";
 
 const alice = resolveIdentity("alice", "aaaa1111");
 const bob = resolveIdentity("bob", "bbbb2222");

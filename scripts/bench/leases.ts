@@ -24,15 +24,15 @@
  */
 import { fileURLToPath } from "node:url";
 import { roomConfig } from "../../src/config.ts";
-import { guardResources } from "../../src/guard.ts";
+import { guardResources } from "../../src/coordination/guard.ts";
 import { resolveIdentity } from "../../src/identity.ts";
-import { acquireLease, releaseLease } from "../../src/leases.ts";
+import { acquireLease, releaseLease } from "../../src/coordination/leases.ts";
 import { connectRedis } from "../../src/redis/connect.ts";
 import type { RedisPort } from "../../src/redis/port.ts";
 import { parseRedisUrl } from "../../src/redis/url.ts";
 import { Room } from "../../src/room.ts";
 import { LEASE_ACQUIRE } from "../../src/scripts.ts";
-import { roomStatus } from "../../src/status.ts";
+import { roomStatus } from "../../src/coordination/status.ts";
 import { median, ratio, type RedisServer, requireTools, run, table, withRedis } from "./_server.ts";
 
 const SELF = fileURLToPath(import.meta.url);

@@ -6,14 +6,14 @@
  *
  * @module
  */
-import { isCoordinationId } from "../_coordination.ts";
+import { isCoordinationId } from "../coordination/shared.ts";
 import { AgentroomError, InvalidValueError, NotFoundError } from "../errors.ts";
-import type { Lease, ResourceConflict } from "../leases.ts";
+import type { Lease, ResourceConflict } from "../coordination/leases.ts";
 import type { PresenceEntry } from "../presence.ts";
-import { normalizeResources } from "../resources.ts";
+import { normalizeResources } from "../coordination/resources.ts";
 import { terminalText } from "../sanitize.ts";
 import { resolveTarget } from "../targets.ts";
-import type { QuietWindow } from "../windows.ts";
+import type { QuietWindow } from "../coordination/windows.ts";
 import { parseDuration, UsageError } from "./_args.ts";
 import type { Context } from "./_context.ts";
 import { formatDuration } from "./_output.ts";

@@ -5,9 +5,9 @@
  * @module
  */
 import type { RedisEndpoint } from "../redis/url.ts";
-import { envValue, resolveToken as tokenFrom } from "../settings.ts";
+import { envValue, resolveToken as tokenFrom } from "../process/settings.ts";
 
-export { resolveCluster, resolveEndpoint, resolveRoomName } from "../settings.ts";
+export { resolveCluster, resolveEndpoint, resolveRoomName } from "../process/settings.ts";
 
 /** Settings every command may use. */
 export interface Settings {

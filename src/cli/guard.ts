@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { guardResources, type GuardVerdict } from "../guard.ts";
+import { guardResources, type GuardVerdict } from "../coordination/guard.ts";
 import { refreshPresence } from "../presence.ts";
 import { terminalText } from "../sanitize.ts";
 import type { Command } from "./_context.ts";

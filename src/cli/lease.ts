@@ -9,7 +9,7 @@ import {
   listLeases,
   releaseLease,
   renewLease,
-} from "../leases.ts";
+} from "../coordination/leases.ts";
 import { refreshPresence } from "../presence.ts";
 import { terminalText } from "../sanitize.ts";
 import type { Command, Context } from "./_context.ts";

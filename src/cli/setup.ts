@@ -2,7 +2,7 @@
  * `agentroom setup claude|codex`: installs (or with `--uninstall` removes)
  * agentroom's four hooks in the harness's settings file, with the exact
  * command of the running executable. The merge rules live in
- * `src/hook_settings.ts`; this module finds the file, reads it, shows the
+ * `hook_settings.ts`; this module finds the file, reads it, shows the
  * diff, keeps a backup and writes it atomically.
  *
  * @module
@@ -19,8 +19,8 @@ import {
   type MergeResult,
   type Runner,
   uninstallHooks,
-} from "../hook_settings.ts";
-import { detectIndent, formatSettings, lineDiff, parseSettings } from "../settings_file.ts";
+} from "./hook_settings.ts";
+import { detectIndent, formatSettings, lineDiff, parseSettings } from "./settings_file.ts";
 import { terminalText } from "../sanitize.ts";
 import { UsageError } from "./_args.ts";
 import type { Command, Context } from "./_context.ts";

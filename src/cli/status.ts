@@ -5,7 +5,7 @@
  * @module
  */
 import { terminalText } from "../sanitize.ts";
-import { roomStatus } from "../status.ts";
+import { roomStatus } from "../coordination/status.ts";
 import { intFlag, UsageError } from "./_args.ts";
 import type { Command } from "./_context.ts";
 import { leaseLine, windowLine } from "./_coord.ts";

@@ -12,14 +12,14 @@ import {
   type QuietWindow,
   requestWindow,
   windowStatus,
-} from "../windows.ts";
+} from "../coordination/windows.ts";
 import {
   ackWindow,
   activateWindow,
   cancelWindow,
   releaseWindow,
   type WindowFinishResult,
-} from "../window_lifecycle.ts";
+} from "../coordination/window_lifecycle.ts";
 import { listFlag } from "./_args.ts";
 import type { Command, Context } from "./_context.ts";
 import {

@@ -5,7 +5,12 @@
  */
 import { refreshPresence, roster } from "../presence.ts";
 import { terminalText } from "../sanitize.ts";
-import { DEFAULT_WORK_TTL_MS, isWorkState, setWorkStatus, WORK_STATES } from "../work.ts";
+import {
+  DEFAULT_WORK_TTL_MS,
+  isWorkState,
+  setWorkStatus,
+  WORK_STATES,
+} from "../coordination/work.ts";
 import { UsageError } from "./_args.ts";
 import type { Command } from "./_context.ts";
 import { durationFlag, liveAgent, requiredFlag } from "./_coord.ts";

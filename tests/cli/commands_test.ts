@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { closedPort, shared, uniqueRepo } from "../_redis.ts";
-import { agent, runCli } from "./_run.ts";
+import { closedPort, shared, uniqueRepo } from "../support/redis.ts";
+import { agent, runCli } from "../support/cli.ts";
 
 Deno.test("who lists live agents with (you), --json, and leave clears the session", async () => {
   const repo = uniqueRepo();

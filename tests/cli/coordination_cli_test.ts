@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { closedPort, roomKeyCount, uniqueRepo } from "../_redis.ts";
-import { agent, type CliResult, inBatches, ok, runCli } from "./_run.ts";
+import { closedPort, roomKeyCount, uniqueRepo } from "../support/redis.ts";
+import { agent, type CliResult, inBatches, ok, runCli } from "../support/cli.ts";
 
 const HEX = "0123456789abcdef0123456789abcdef";
 

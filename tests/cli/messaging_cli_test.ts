@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { roomKeys } from "../../src/keys.ts";
 import type { RedisPort } from "../../src/redis/port.ts";
-import { closedPort, uniqueRepo, withRedis } from "../_redis.ts";
-import { agent, baseEnv, cliArgs, type CliResult, ok, runCli } from "./_run.ts";
+import { closedPort, uniqueRepo, withRedis } from "../support/redis.ts";
+import { agent, baseEnv, cliArgs, type CliResult, ok, runCli } from "../support/cli.ts";
 
 const LOBBY_KEYS = roomKeys({ repo: "lobby", branch: "main" });
 

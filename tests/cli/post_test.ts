@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { roomKeyCount, uniqueRepo } from "../_redis.ts";
-import { agent, runCli } from "./_run.ts";
+import { roomKeyCount, uniqueRepo } from "../support/redis.ts";
+import { agent, runCli } from "../support/cli.ts";
 
 Deno.test("post publishes, prints the entry and --json gives the event", async () => {
   const repo = uniqueRepo();

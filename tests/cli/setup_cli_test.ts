@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { RUN_PERMISSIONS } from "../../scripts/permissions.ts";
 import { SOURCE_RUN_PERMISSIONS } from "../../src/cli/setup.ts";
-import { closedPort } from "../_redis.ts";
-import { CLI, runCli } from "./_run.ts";
+import { closedPort } from "../support/redis.ts";
+import { CLI, runCli } from "../support/cli.ts";
 
 /** A temp HOME and a temp git project (with a subdirectory to run from). */
 async function sandbox() {

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { connectRedis } from "../../src/redis/connect.ts";
 import { parseRedisUrl } from "../../src/redis/url.ts";
 import { roomKeys } from "../../src/keys.ts";
-import { shared, uniqueRepo } from "../_redis.ts";
-import { agent, baseEnv, cliArgs } from "./_run.ts";
+import { shared, uniqueRepo } from "../support/redis.ts";
+import { agent, baseEnv, cliArgs } from "../support/cli.ts";
 
 Deno.test("tail shows events oldest first and filters by type, sender and recipient", async () => {
   const repo = uniqueRepo();

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { roomKeys } from "../../src/keys.ts";
-import { closedPort, roomKeyCount, uniqueRepo, withRedis } from "../_redis.ts";
-import { agent, inBatches, ok, runCli } from "./_run.ts";
+import { closedPort, roomKeyCount, uniqueRepo, withRedis } from "../support/redis.ts";
+import { agent, inBatches, ok, runCli } from "../support/cli.ts";
 
 /** Posts an event through the CLI and returns its id. */
 async function post(who: ReturnType<typeof agent>, type: string, payload = ""): Promise<string> {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { uniqueRepo } from "../_redis.ts";
-import { agent } from "../cli/_run.ts";
-import { assertFenced, hookOutput, runHook } from "./_hook.ts";
+import { uniqueRepo } from "../support/redis.ts";
+import { agent } from "../support/cli.ts";
+import { assertFenced, hookOutput, runHook } from "../support/hook.ts";
 
 const WINDOWS = "quiet windows, pending or active (do not touch these resources unless you own it)";
 const LEASES = "resources leased by other agents (check with `agentroom guard <resource>` first)";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { RoomEvent } from "../../src/codec.ts";
-import { DEFAULT_CONTEXT_BUDGET, Fence, renderDigest } from "../../src/digest.ts";
-import { assertFenced } from "./_hook.ts";
+import { DEFAULT_CONTEXT_BUDGET, Fence, renderDigest } from "../../src/fence.ts";
+import { assertFenced } from "../support/hook.ts";
 
 function event(overrides: Partial<RoomEvent> = {}): RoomEvent {
   return {

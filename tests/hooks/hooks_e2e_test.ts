@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { encodeEventFields, type JsonValue, type RoomEvent } from "../../src/codec.ts";
 import { LOBBY, roomConfig } from "../../src/config.ts";
-import { readCursor } from "../../src/cursors.ts";
+import { readCursor } from "../../hooks/cursors.ts";
 import { type AgentIdentity, resolveIdentity } from "../../src/identity.ts";
 import { heartbeat, roster } from "../../src/presence.ts";
 import { connectRedis } from "../../src/redis/connect.ts";
@@ -15,8 +15,8 @@ import type { RedisPort } from "../../src/redis/port.ts";
 import { parseRedisUrl } from "../../src/redis/url.ts";
 import { Room } from "../../src/room.ts";
 import { registerTask } from "../../src/tasks.ts";
-import { closedPort, shared, startRedis, uniqueRepo } from "../_redis.ts";
-import { runCli } from "../cli/_run.ts";
+import { closedPort, shared, startRedis, uniqueRepo } from "../support/redis.ts";
+import { runCli } from "../support/cli.ts";
 import {
   assertFenced,
   assertSilent,
@@ -25,7 +25,7 @@ import {
   payload,
   runHook,
   TESTDATA,
-} from "./_hook.ts";
+} from "../support/hook.ts";
 
 /** Hang guard for runs that must end on their own deadline. */
 const HANG_GUARD_MS = 5_000;

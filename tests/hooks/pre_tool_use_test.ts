@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { uniqueRepo } from "../_redis.ts";
-import { agent } from "../cli/_run.ts";
+import { uniqueRepo } from "../support/redis.ts";
+import { agent } from "../support/cli.ts";
 import { editedFiles, pathResource } from "../../hooks/pre_tool_use.ts";
-import { assertSilent, hookOutput, runHook } from "./_hook.ts";
+import { assertSilent, hookOutput, runHook } from "../support/hook.ts";
 
 const SESSION = "mine5678-aaaa-bbbb-cccc-0123456789ab"; // token mine5678
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { baseEnv, cliArgs } from "../cli/_run.ts";
+import { baseEnv, cliArgs } from "../support/cli.ts";
 
 Deno.test("a hook whose stdin is never closed gives up at its deadline: exit 0, no output", async () => {
   const child = new Deno.Command(Deno.execPath(), {

@@ -9,7 +9,7 @@ import type { LuaScript, RedisPort, RedisReply } from "../../src/redis/port.ts";
 import { connectIoredis, connectIoredisCluster } from "../../src/redis/ioredis.ts";
 import { RespParser } from "../../src/redis/_resp_parser.ts";
 import { parseRedisUrl } from "../../src/redis/url.ts";
-import { closedPort, shared, startRedis } from "../_redis.ts";
+import { closedPort, shared, startRedis } from "../support/redis.ts";
 
 type ErrorClass<E> = abstract new (...args: never[]) => E;
 

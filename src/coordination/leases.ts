@@ -1,0 +1,168 @@
+/**
+ * Resource leases: an agent reserves concrete shared things (files and
+ * folders, databases, services; see `resources.ts`) before touching them.
+ *
+ * - Acquiring is all or none, and of several overlapping requests exactly
+ *   one wins. A request is refused while any requested resource overlaps a
+ *   live lease (the caller's own included: renew that one instead) or a live
+ *   quiet window of another agent.
+ * - Only the owner renews or releases; releasing a lease that is gone is
+ *   fine. A pending quiet window of another agent blocks renewals of the
+ *   leases it overlaps, so they drain.
+ * - Leases lapse on Redis server time; presence lapsing does not end them.
+ * - Every change writes its audit event (`LEASE_ACQUIRED`, `LEASE_RENEWED`,
+ *   `LEASE_RELEASED`) in the same script. Contention is a value, never an
+ *   exception.
+ *
+ * @module
+ */
+import {
+  actorArgs,
+  checkDuration,
+  checkId,
+  checkPurpose,
+  coordKeys,
+  decodeConflict,
+  decodeLease,
+  MAX_COORDINATION_TTL_MS,
+  newCoordinationId,
+  readSnapshot,
+} from "./shared.ts";
+import type { AgentIdentity } from "../identity.ts";
+import { normalizeResources } from "./resources.ts";
+import type { Room } from "../room.ts";
+import { LEASE_ACQUIRE, LEASE_RELEASE, LEASE_RENEW } from "../scripts.ts";
+import type { Lease, ResourceConflict } from "./shared.ts";
+
+export type { Lease, ResourceConflict } from "./shared.ts";
+
+/** Default lease length: 15 minutes. */
+export const DEFAULT_LEASE_TTL_MS = 15 * 60_000;
+/** Longest lease: 24 hours. */
+export const MAX_LEASE_TTL_MS: number = MAX_COORDINATION_TTL_MS;
+
+/** The result of {@linkcode acquireLease}. */
+export type LeaseAcquireResult =
+  | { outcome: "acquired"; lease: Lease; auditId: string }
+  | { outcome: "conflict"; conflict: ResourceConflict };
+
+/** The result of {@linkcode renewLease}. */
+export type LeaseRenewResult =
+  | { outcome: "renewed"; lease: Lease; auditId: string }
+  | { outcome: "missing" }
+  | { outcome: "not_owner"; owner: string }
+  | { outcome: "conflict"; conflict: ResourceConflict };
+
+/** The result of {@linkcode releaseLease}; `missing` (released or lapsed already) is success. */
+export type LeaseReleaseResult =
+  | { outcome: "released"; lease: Lease; auditId: string }
+  | { outcome: "missing" }
+  | { outcome: "not_owner"; owner: string };
+
+/** What {@linkcode acquireLease} needs. */
+export interface AcquireLeaseOptions {
+  /** The owner. */
+  agent: AgentIdentity;
+  /** One or more resources (`<kind>:<name>`); normalised, sorted and de-duplicated. */
+  resources: readonly string[];
+  /** What the lease is for (one line). */
+  purpose: string;
+  /** Lease length, 1 ms to 24h. @default 15 minutes */
+  ttlMs?: number;
+}
+
+/**
+ * Acquires a lease on every resource or on none.
+ *
+ * @param room the room
+ * @param options owner, resources, purpose, TTL
+ * @returns the lease, or the first conflict found
+ * @throws {InvalidValueError} for a bad resource, purpose or TTL (nothing is sent)
+ */
+export async function acquireLease(
+  room: Room,
+  options: AcquireLeaseOptions,
+): Promise<LeaseAcquireResult> {
+  const resources = normalizeResources(options.resources);
+  const purpose = checkPurpose(options.purpose);
+  const ttl = checkDuration("lease ttl", options.ttlMs ?? DEFAULT_LEASE_TTL_MS);
+  for (;;) {
+    const reply = await room.redis.evalScript(LEASE_ACQUIRE, coordKeys(room), [
+      ...actorArgs(room, options.agent),
+      newCoordinationId(),
+      ttl,
+      purpose,
+      ...resources,
+    ]) as unknown[];
+    if (reply[0] === "exists") continue; // a 128-bit id collision: draw again
+    if (reply[0] === "ok") {
+      return { outcome: "acquired", lease: decodeLease(String(reply[1])), auditId: `${reply[2]}` };
+    }
+    return { outcome: "conflict", conflict: decodeConflict(reply) };
+  }
+}
+
+/**
+ * Extends a live lease to now + `ttlMs` (owner only).
+ *
+ * @param room the room
+ * @param options owner, lease id, new TTL (default 15 minutes)
+ * @returns the renewed lease, or why not
+ * @throws {InvalidValueError} for a malformed id or TTL (nothing is sent)
+ */
+export async function renewLease(
+  room: Room,
+  options: { agent: AgentIdentity; leaseId: string; ttlMs?: number },
+): Promise<LeaseRenewResult> {
+  const id = checkId("lease", options.leaseId);
+  const ttl = checkDuration("lease ttl", options.ttlMs ?? DEFAULT_LEASE_TTL_MS);
+  const reply = await room.redis.evalScript(LEASE_RENEW, coordKeys(room), [
+    ...actorArgs(room, options.agent),
+    id,
+    ttl,
+  ]) as unknown[];
+  switch (reply[0]) {
+    case "ok":
+      return { outcome: "renewed", lease: decodeLease(String(reply[1])), auditId: `${reply[2]}` };
+    case "missing":
+      return { outcome: "missing" };
+    case "not_owner":
+      return { outcome: "not_owner", owner: String(reply[1]) };
+    default:
+      return { outcome: "conflict", conflict: decodeConflict(reply) };
+  }
+}
+
+/**
+ * Releases a lease (owner only). A lease that is already gone counts as released.
+ *
+ * @param room the room
+ * @param options owner and lease id
+ * @returns the outcome
+ * @throws {InvalidValueError} for a malformed id (nothing is sent)
+ */
+export async function releaseLease(
+  room: Room,
+  options: { agent: AgentIdentity; leaseId: string },
+): Promise<LeaseReleaseResult> {
+  const id = checkId("lease", options.leaseId);
+  const reply = await room.redis.evalScript(LEASE_RELEASE, coordKeys(room), [
+    ...actorArgs(room, options.agent),
+    id,
+  ]) as unknown[];
+  if (reply[0] === "ok") {
+    return { outcome: "released", lease: decodeLease(String(reply[1])), auditId: `${reply[2]}` };
+  }
+  if (reply[0] === "not_owner") return { outcome: "not_owner", owner: String(reply[1]) };
+  return { outcome: "missing" };
+}
+
+/**
+ * Live leases, soonest expiry first. Reads the lease index, never the stream.
+ *
+ * @param room the room
+ * @param options `limit`: at most this many (default all)
+ */
+export async function listLeases(room: Room, options: { limit?: number } = {}): Promise<Lease[]> {
+  return (await readSnapshot(room, { limit: options.limit ?? 0 })).leases;
+}

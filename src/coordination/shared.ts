@@ -1,0 +1,324 @@
+/**
+ * What the coordination modules share: the record types (leases, windows,
+ * conflicts, work statuses) and their decoders, script keys and arguments,
+ * ids, limits and the snapshot read. Every coordination module imports from
+ * here and nothing here imports them, so imports point one way. The record
+ * types are public (re-exported by the modules that return them); the
+ * helpers are not exported from `mod.ts`.
+ *
+ * @module
+ */
+import { InvalidValueError } from "../errors.ts";
+import type { AgentIdentity } from "../identity.ts";
+import type { Room } from "../room.ts";
+import { COORD_SNAPSHOT } from "../scripts.ts";
+import type { JsonValue } from "../codec.ts";
+
+/** Longest lease or window TTL, and longest ack timeout: 24h. */
+export const MAX_COORDINATION_TTL_MS = 24 * 3_600_000;
+/** How long an ended or lapsed window stays visible in `listWindows({ all: true })`. */
+export const WINDOW_RETENTION_MS = 24 * 3_600_000;
+/** Longest purpose, in characters. */
+export const MAX_PURPOSE_LENGTH = 500;
+
+const ID = /^[0-9a-f]{32}$/;
+
+/** A live lease as stored (times are Unix ms on the Redis server clock). */
+export interface Lease {
+  /** 32 lowercase hex characters. */
+  id: string;
+  /** Agent id of the holder. */
+  owner: string;
+  /** What the holder said it is for. */
+  purpose: string;
+  /** Normalised, sorted resources. */
+  resources: string[];
+  /** When it was acquired. */
+  created_at: number;
+  /** When it lapses unless renewed. */
+  expires_at: number;
+}
+
+/** Why a request was refused: the requested resource and what it ran into. */
+export type ResourceConflict =
+  | {
+    kind: "lease";
+    /** The requested resource. */
+    resource: string;
+    /** The held resource it overlaps. */
+    conflictsWith: string;
+    /** The lease's holder. */
+    owner: string;
+    /** The lease's id. */
+    leaseId: string;
+    /** When that lease lapses unless renewed (Unix ms). */
+    expiresAt: number;
+    /** Redis server time of the decision (Unix ms). */
+    checkedAt: number;
+  }
+  | {
+    kind: "window";
+    /** The requested resource. */
+    resource: string;
+    /** The window's resource it overlaps. */
+    conflictsWith: string;
+    /** The window's owner. */
+    owner: string;
+    /** The window's id. */
+    windowId: string;
+    /** `pending` or `active`. */
+    state: WindowState;
+    /** Ack deadline of a pending window, end of an active one (Unix ms). */
+    expiresAt: number;
+    /** Redis server time of the decision (Unix ms). */
+    checkedAt: number;
+  };
+
+/** Where a window stands; `expired` is derived (deadline passed without activation, or ended by time). */
+export type WindowState = "pending" | "active" | "released" | "cancelled" | "expired";
+
+/** A quiet window (times are Unix ms on the Redis server clock). */
+export interface QuietWindow {
+  /** 32 lowercase hex characters. */
+  id: string;
+  /** Agent id of the requester. */
+  owner: string;
+  /** What it is for. */
+  purpose: string;
+  /** Normalised, sorted resources. */
+  resources: string[];
+  /** Where it stands. */
+  state: WindowState;
+  /** Agents that must acknowledge (never the owner). */
+  required: string[];
+  /** The required agents that were added because they held an overlapping lease. */
+  via_lease: string[];
+  /** Required agents that acknowledged. */
+  acknowledged: string[];
+  /** When it was requested. */
+  created_at: number;
+  /** Last moment to acknowledge and activate a pending window. */
+  ack_deadline: number;
+  /** End of an active window; the ack deadline while pending; the end time once ended. */
+  expires_at: number;
+  /** Length of the active phase. */
+  ttl_ms: number;
+}
+
+/** The work states. */
+export const WORK_STATES = [
+  "started",
+  "waiting",
+  "blocked",
+  "handoff",
+  "completed",
+  "failed",
+] as const;
+
+/** One of {@linkcode WORK_STATES}. */
+export type WorkState = typeof WORK_STATES[number];
+
+/** A work status as stored (times are Unix ms on the Redis server clock). */
+export interface WorkStatus {
+  /** Always 1. */
+  schema_version: 1;
+  /** One id per (agent, scope): see {@linkcode workStatusId}. */
+  id: string;
+  /** Who reports. */
+  agent_id: string;
+  /** The reporter's handle. */
+  agent_handle: string;
+  /** The state. */
+  state: WorkState;
+  /** What part of the work (a task id, a path, a feature). */
+  scope: string;
+  /** One line on where it stands. */
+  summary: string;
+  /** Destination agent id, when set. */
+  to?: string;
+  /** Any JSON data, when set. */
+  data?: JsonValue;
+  /** When it was reported. */
+  updated_at: number;
+  /** When it lapses unless replaced. */
+  expires_at: number;
+}
+
+/** Whether `state` is one of {@linkcode WORK_STATES}. */
+export function isWorkState(state: string): state is WorkState {
+  return (WORK_STATES as readonly string[]).includes(state);
+}
+
+/** The keys every lease, window and guard script takes: core, then coordination. */
+export function coordKeys(room: Room): string[] {
+  return [...room.keys.core, ...room.keys.coordination];
+}
+
+/** The common first five ARGV of the writing scripts. */
+export function actorArgs(room: Room, agent: AgentIdentity): (string | number)[] {
+  return [
+    agent.agent_id,
+    agent.handle,
+    agent.session_id,
+    room.config.streamTtlMs,
+    room.config.streamMaxLen,
+  ];
+}
+
+/** A fresh lease or window id: 32 lowercase hex characters (128 random bits). */
+export function newCoordinationId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Whether `id` looks like a lease or window id. */
+export function isCoordinationId(id: string): boolean {
+  return ID.test(id);
+}
+
+/** Checks a lease or window id; `what` names it in the message. */
+export function checkId(what: string, id: string): string {
+  if (!isCoordinationId(id)) {
+    throw new InvalidValueError(
+      `Invalid ${what} id ${JSON.stringify(id)}: expected 32 lowercase hex characters`,
+    );
+  }
+  return id;
+}
+
+/** Checks a duration in ms: a whole number from 1 ms to 24h. */
+export function checkDuration(what: string, ms: number): number {
+  if (!Number.isSafeInteger(ms) || ms <= 0 || ms > MAX_COORDINATION_TTL_MS) {
+    throw new InvalidValueError(`Invalid ${what}: must be between 1 ms and 24h, got ${ms} ms`);
+  }
+  return ms;
+}
+
+/** Checks a purpose: one line, 1–500 characters. */
+export function checkPurpose(purpose: string): string {
+  const text = purpose.trim();
+  if (text === "") throw new InvalidValueError("Invalid purpose: it is empty; say what it is for");
+  if (Array.from(text).length > MAX_PURPOSE_LENGTH) {
+    throw new InvalidValueError(`Invalid purpose: longer than ${MAX_PURPOSE_LENGTH} characters`);
+  }
+  // deno-lint-ignore no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(text)) {
+    throw new InvalidValueError("Invalid purpose: it has control characters or line breaks");
+  }
+  return text;
+}
+
+/** Decodes a stored lease. */
+export function decodeLease(json: string): Lease {
+  const l = JSON.parse(json) as Lease;
+  return {
+    id: l.id,
+    owner: l.owner,
+    purpose: l.purpose,
+    resources: [...(l.resources ?? [])],
+    created_at: l.created_at,
+    expires_at: l.expires_at,
+  };
+}
+
+/** Decodes a stored window, deriving `expired` from its deadlines at server time `now`. */
+export function decodeWindow(json: string, now: number): QuietWindow {
+  const w = JSON.parse(json) as QuietWindow;
+  let state: WindowState = w.state;
+  if (
+    (state === "pending" && w.ack_deadline <= now) || (state === "active" && w.expires_at <= now)
+  ) {
+    state = "expired";
+  }
+  return {
+    id: w.id,
+    owner: w.owner,
+    purpose: w.purpose,
+    resources: [...(w.resources ?? [])],
+    state,
+    required: [...(w.required ?? [])],
+    via_lease: [...(w.via_lease ?? [])],
+    acknowledged: [...(w.acknowledged ?? [])],
+    created_at: w.created_at,
+    ack_deadline: w.ack_deadline,
+    expires_at: w.expires_at,
+    ttl_ms: w.ttl_ms,
+  };
+}
+
+/**
+ * Decodes a conflict reply `{ "lease"|"window", now, requested, held, JSON }`.
+ */
+export function decodeConflict(reply: readonly unknown[]): ResourceConflict {
+  const checkedAt = Number(reply[1]);
+  const resource = String(reply[2]);
+  const conflictsWith = String(reply[3]);
+  if (reply[0] === "lease") {
+    const lease = decodeLease(String(reply[4]));
+    return {
+      kind: "lease",
+      resource,
+      conflictsWith,
+      owner: lease.owner,
+      leaseId: lease.id,
+      expiresAt: lease.expires_at,
+      checkedAt,
+    };
+  }
+  const window = decodeWindow(String(reply[4]), checkedAt);
+  return {
+    kind: "window",
+    resource,
+    conflictsWith,
+    owner: window.owner,
+    windowId: window.id,
+    state: window.state,
+    expiresAt: window.expires_at,
+    checkedAt,
+  };
+}
+
+/** One consistent read of live leases, windows and work (see `lua/coord_snapshot.lua`). */
+export interface Snapshot {
+  /** Redis server time of the read, Unix ms. */
+  now: number;
+  /** Live leases in total. */
+  leaseCount: number;
+  /** Live leases, soonest expiry first (at most `limit`). */
+  leases: Lease[];
+  /** Windows in total (live ones, or every retained one). */
+  windowCount: number;
+  /** The windows (at most `limit`). */
+  windows: QuietWindow[];
+  /** Live work statuses in total. */
+  workCount: number;
+  /** Live work statuses (at most `limit`). */
+  work: WorkStatus[];
+}
+
+/** Reads a snapshot; `limit` 0 lists everything. */
+export async function readSnapshot(
+  room: Room,
+  options: { limit?: number; windows?: "live" | "all" } = {},
+): Promise<Snapshot> {
+  const reply = await room.redis.evalScript(
+    COORD_SNAPSHOT,
+    [...coordKeys(room), room.keys.work, room.keys.workExpiry],
+    [options.limit ?? 0, options.windows ?? "live"],
+  ) as [number, number, string[], number, string[], number, string[]];
+  const now = Number(reply[0]);
+  return {
+    now,
+    leaseCount: Number(reply[1]),
+    leases: reply[2].map(decodeLease),
+    windowCount: Number(reply[3]),
+    windows: reply[4].map((json) => decodeWindow(json, now)),
+    workCount: Number(reply[5]),
+    work: reply[6].map((json) => JSON.parse(json) as WorkStatus),
+  };
+}
+
+/** Sorts work statuses in place, most recently updated first. */
+export function sortWork(work: WorkStatus[]): WorkStatus[] {
+  return work.sort((a, b) => b.updated_at - a.updated_at || (a.id < b.id ? -1 : 1));
+}
