@@ -46,14 +46,18 @@ export const MAX_HANDLE_LENGTH = 100;
 
 /**
  * Replaces characters that break ids or key patterns (`:` `*` `?` `[` `]`,
- * whitespace and control characters) with `-`. Other characters are kept.
+ * whitespace and control characters) and characters that reorder or hide
+ * text (bidi controls, zero-width characters) with `-`. Other characters are kept.
  *
  * @param handle raw handle
  * @returns the sanitised handle
  */
 export function sanitizeHandle(handle: string): string {
   // deno-lint-ignore no-control-regex
-  return handle.replace(/[:*?[\]\s\u0000-\u001f\u007f-\u009f]/gu, "-");
+  return handle.replace(
+    /[:*?[\]\s\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/gu,
+    "-",
+  );
 }
 
 /** A session id kept as its own token: short, and only letters, digits, `.`, `_`, `-`. */
