@@ -36,7 +36,7 @@ function userSettings(): Record<string, unknown> {
       SessionStart: [{ matcher: "startup", hooks: [cmd("echo hello", 2)] }],
       PreToolUse: [
         { matcher: "Bash", hooks: [cmd("/opt/guard.sh")] },
-        { matcher: "Edit|Write|MultiEdit|NotebookEdit", hooks: [cmd("prettier-check")] },
+        { matcher: "Edit|Write|NotebookEdit", hooks: [cmd("prettier-check")] },
       ],
       PostToolUse: [{ matcher: "Edit", hooks: [cmd("deno fmt")] }],
       Stop: [{ hooks: [{ type: "prompt", prompt: "are you done?" }] }],
@@ -52,10 +52,10 @@ Deno.test("desiredHooks: four events, timeouts in seconds, per-harness edit matc
       ["SessionStart", "session-start", undefined, 5],
       ["UserPromptSubmit", "user-prompt-submit", undefined, 5],
       ["SessionEnd", "session-end", undefined, 3],
-      ["PreToolUse", "pre-tool-use", "Edit|Write|MultiEdit|NotebookEdit", 5],
+      ["PreToolUse", "pre-tool-use", "Edit|Write|NotebookEdit", 5],
     ],
   );
-  assert.equal(CODEX.find((h) => h.event === "PreToolUse")!.matcher, "apply_patch|Edit|Write");
+  assert.equal(CODEX.find((h) => h.event === "PreToolUse")!.matcher, "apply_patch");
   assert.ok(CLAUDE.every((h) => h.timeout <= 5), "seconds, not milliseconds");
 });
 
@@ -75,7 +75,7 @@ Deno.test("install into an empty document", () => {
       UserPromptSubmit: [{ hooks: [cmd(`${BIN} hook user-prompt-submit`, 5)] }],
       SessionEnd: [{ hooks: [cmd(`${BIN} hook session-end`, 3)] }],
       PreToolUse: [{
-        matcher: "Edit|Write|MultiEdit|NotebookEdit",
+        matcher: "Edit|Write|NotebookEdit",
         hooks: [cmd(`${BIN} hook pre-tool-use`, 5)],
       }],
     },
@@ -111,7 +111,7 @@ Deno.test("install keeps other hooks in the same events, other events and other 
   ]);
   assert.deepEqual(hooks.PreToolUse, [
     ...before.PreToolUse!,
-    { matcher: "Edit|Write|MultiEdit|NotebookEdit", hooks: [cmd(`${BIN} hook pre-tool-use`, 5)] },
+    { matcher: "Edit|Write|NotebookEdit", hooks: [cmd(`${BIN} hook pre-tool-use`, 5)] },
   ]);
   assert.deepEqual(hooks.PostToolUse, before.PostToolUse);
   assert.deepEqual(hooks.Stop, before.Stop);
@@ -162,7 +162,7 @@ Deno.test("an older path of ours is replaced in place, duplicates are removed", 
     { hooks: [cmd("echo before"), cmd(`${BIN} hook session-start`, 5), cmd("echo after")] },
   ]);
   assert.deepEqual(hooks.PreToolUse, [
-    { matcher: "Edit|Write|MultiEdit|NotebookEdit", hooks: [cmd(`${BIN} hook pre-tool-use`, 5)] },
+    { matcher: "Edit|Write|NotebookEdit", hooks: [cmd(`${BIN} hook pre-tool-use`, 5)] },
   ]);
   assert.deepEqual(result.removed, [
     { event: "SessionStart", command: old },
