@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { AgentroomError } from "../errors.ts";
 import { gitText } from "../process/git_command.ts";
 import { terminalText } from "../sanitize.ts";
@@ -118,7 +118,8 @@ export async function runGitSetup(options: {
   const notes: string[] = [];
   // a hooks directory inside the working tree (core.hooksPath) may be committed:
   // then the command must work in every clone, so it is `agentroom` from PATH
-  const inTree = !relative(top, dir).startsWith("..") && !relative(top, dir).startsWith(".git");
+  const first = relative(top, dir).split(/[\\/]/)[0];
+  const inTree = first !== ".." && first !== ".git" && !isAbsolute(relative(top, dir));
   const runner: Runner = inTree ? { kind: "path" } : options.runner;
   if (inTree && !options.uninstall) {
     notes.push(

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { RUN_PERMISSIONS } from "../../scripts/permissions.ts";
 import { SOURCE_RUN_PERMISSIONS } from "../../src/cli/setup.ts";
 import { closedPort } from "../support/redis.ts";
-import { CLI, cliArgs, runCli } from "../support/cli.ts";
+import { agentroomOnPath, CLI, runCli } from "../support/cli.ts";
 
 /** A temp HOME and a temp git project (with a subdirectory to run from). */
 async function sandbox() {
@@ -26,17 +26,6 @@ async function sandbox() {
       }),
     [Symbol.asyncDispose]: () => Deno.remove(root, { recursive: true }),
   };
-}
-
-/** A directory holding an `agentroom` that runs this checkout's cli.ts, for PATH. */
-export async function agentroomOnPath(root: string): Promise<string> {
-  const bin = join(root, "bin");
-  await Deno.mkdir(bin, { recursive: true });
-  const words = [Deno.execPath(), ...cliArgs([])].map((w) => `'${w}'`).join(" ");
-  await Deno.writeTextFile(join(bin, "agentroom"), `#!/bin/sh\nexec ${words} "$@"\n`, {
-    mode: 0o755,
-  });
-  return `${bin}:/usr/bin:/bin`;
 }
 
 async function backups(dir: string): Promise<string[]> {
