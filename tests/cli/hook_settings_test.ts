@@ -6,6 +6,7 @@ import {
   type HookSpec,
   installHooks,
   isAgentroomCommand,
+  runnerWords,
   sameJson,
   shellQuote,
   uninstallHooks,
@@ -374,4 +375,10 @@ Deno.test("sameJson ignores key order only", () => {
   assert.ok(!sameJson({ a: 1 }, { a: 1, b: undefined }));
   assert.ok(!sameJson([1, 2], [2, 1]));
   assert.ok(!sameJson({ a: "1" }, { a: 1 }));
+});
+
+Deno.test("project settings use agentroom from PATH: no path of this machine", () => {
+  assert.equal(hookCommand({ kind: "path" }, "session-start"), "agentroom hook session-start");
+  assert.deepEqual(runnerWords({ kind: "path" }), ["agentroom"]);
+  assert.ok(isAgentroomCommand("agentroom hook pre-tool-use"));
 });
