@@ -143,7 +143,7 @@ function occurrences(text: string, part: string): number {
 
 /** `who --json` of the room, through the CLI. */
 async function whoJson(world: World): Promise<{ agent_id: string; description: string }[]> {
-  const who = await runCli(["who", "--json"], { env: world.env });
+  const who = await runCli(["who", "--json", "--all"], { env: world.env });
   assert.equal(who.code, 0, who.stderr);
   return JSON.parse(who.stdout).agents;
 }
