@@ -49,9 +49,11 @@ Deno.test("session-start puts quiet windows and others' leases first, fenced", a
   );
   const sections = out.context.split("\n").filter((l) => l.startsWith("== "));
   assert.deepEqual(sections.slice(0, 2), [`== ${WINDOWS} ==`, `== ${LEASES} ==`], "blockers first");
-  const windowLine = items.find((l) => l.includes("bob-bobb0002: db:staging (run migrations)"));
+  const windowLine = items.find((l) =>
+    l.includes("run migrations: db:staging, held by bob-bobb0002")
+  );
   assert.ok(windowLine?.startsWith("- pending, ~"), out.context);
   assert.ok(windowLine?.endsWith(`\`agentroom window ack ${windowId}\`)`), windowLine);
-  const leaseLine = items.find((l) => l.includes("alice-alic0001: path:src/db"));
+  const leaseLine = items.find((l) => l.includes("path:src/db, held by alice-alic0001"));
   assert.ok(leaseLine, out.context);
 });

@@ -166,7 +166,7 @@ Deno.test("session-start: peers, tasks and inbox give one SessionStart line, blo
     assert.ok(
       context.startsWith(`agentroom: you are ${w.session.agentId} in room ${w.repo}:main.\n`),
     );
-    assert.ok(context.endsWith("`agentroom tail` for the full feed."), "etiquette line last");
+    assert.ok(context.endsWith("`agentroom tail` shows the full feed."), "etiquette line last");
     assertFenced(context, marker, titles);
 
     const inbox = sectionItems(context, INBOX_HEADER);
