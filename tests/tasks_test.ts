@@ -658,3 +658,25 @@ Deno.test("a done task stays done while the room is busy, past the idle TTL", as
     }
   }, { tunables: { streamTtlMs: 200 } });
 });
+
+Deno.test("claims: another handle of the owner's session renews and may complete strictly; others may not", async () => {
+  await withRoom(async (room) => {
+    await registerTask(room, { type: "FIX", description: "fix" });
+    const id = await publishTask(room, "FIX", 1);
+    const helper = resolveIdentity("alice-helper", alice.session_id);
+    assert.equal((await claimTask(room, { taskId: id, agent: alice })).outcome, "claimed");
+    // a subagent of alice's session: its own session's claim is no conflict
+    assert.equal((await claimTask(room, { taskId: id, agent: helper })).outcome, "renewed");
+    const held = await claimTask(room, { taskId: id, agent: bob });
+    assert.equal(held.outcome, "held");
+    assert.equal(held.outcome === "held" && held.owner, helper.agent_id);
+    assert.equal(
+      (await completeTask(room, { taskId: id, agent: bob, strict: true })).outcome,
+      "not_owner",
+    );
+    assert.equal(
+      (await completeTask(room, { taskId: id, agent: alice, strict: true })).outcome,
+      "completed",
+    );
+  });
+});
