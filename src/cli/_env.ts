@@ -1,13 +1,19 @@
 /**
- * The CLI's settings from flags and the process environment. With `hooks/`,
- * the only place that hands the environment to the library.
+ * The CLI's settings from flags and the environment it was given (see
+ * `CliIo`): it never reads the process environment itself.
  *
  * @module
  */
 import type { RedisEndpoint } from "../redis/url.ts";
-import { envValue, resolveToken as tokenFrom } from "../process/settings.ts";
 
-export { resolveCluster, resolveEndpoint, resolveRoomName } from "../process/settings.ts";
+export {
+  type EnvLookup,
+  envValue,
+  resolveCluster,
+  resolveEndpoint,
+  resolveRoomName,
+  resolveToken,
+} from "../process/settings.ts";
 
 /** Settings every command may use. */
 export interface Settings {
@@ -25,23 +31,4 @@ export interface Settings {
   transport: "resp" | "ioredis";
   /** Whether the endpoint is a seed node of a Redis Cluster (ioredis). */
   cluster: boolean;
-}
-
-/** The process environment as a lookup function. */
-export const processEnv = (name: string): string | undefined => Deno.env.get(name);
-
-/** Reads one environment variable, treating empty as unset. */
-export function env(name: string): string | undefined {
-  return envValue(processEnv, name);
-}
-
-/** The session token of this process (see `resolveToken` in settings). */
-export function resolveToken(): string {
-  let hostname: string | undefined;
-  try {
-    hostname = Deno.hostname();
-  } catch {
-    hostname = undefined;
-  }
-  return tokenFrom(processEnv, { hostname, ppid: Deno.ppid });
 }

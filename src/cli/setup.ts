@@ -353,7 +353,7 @@ export const setup: Command = {
     }
     const harness: Harness = target;
     const scope = scopeOf(ctx, harness);
-    const file = settingsPath(harness, scope, (name) => Deno.env.get(name), Deno.cwd());
+    const file = settingsPath(harness, scope, ctx.env, ctx.cwd);
     const dryRun = ctx.bool("dry-run");
     const { report, diff } = await runSetup({
       harness,
