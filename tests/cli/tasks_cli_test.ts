@@ -257,7 +257,7 @@ Deno.test("two agents racing to claim one task in separate processes: exactly on
   ok(await setup.run(["register", "FIX", "fix"]), "register");
   const id = await post(setup, "FIX");
   const racers = [agent(repo, "aaaa1111", "alice"), agent(repo, "bbbb2222", "bob")];
-  const results = await Promise.all(racers.map((a) => a.run(["claim", id])));
+  const results = await Promise.all(racers.map((a) => a.spawn(["claim", id])));
   assert.deepEqual(results.map((r) => r.code).sort(), [0, 3], results.map((r) => r.stderr).join());
   const winner = results[0]!.code === 0 ? "alice-aaaa1111" : "bob-bbbb2222";
   const loser = results.find((r) => r.code === 3)!;
