@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { after } from "../src/process/timer.ts";
+import { after } from "../src/timer.ts";
 import type { EnvLookup } from "../src/process/settings.ts";
 import { deadlineFrom, HOOK_EVENTS, runHook } from "./mod.ts";
 import { MAX_STDIN_BYTES } from "./_input.ts";
