@@ -3,6 +3,7 @@ import { roomKeys } from "../../src/keys.ts";
 import type { RedisPort } from "../../src/redis/port.ts";
 import { closedPort, uniqueRepo, withRedis } from "../support/redis.ts";
 import { agent, ok, runCli } from "../support/cli.ts";
+import { until } from "../support/poll.ts";
 
 const LOBBY_KEYS = roomKeys({ repo: "lobby", branch: "main" });
 
@@ -42,13 +43,10 @@ async function xreadCalls(redis: RedisPort): Promise<number> {
  * tests of this process run one at a time, so it is the one just started).
  */
 async function untilBlockedInXread(redis: RedisPort): Promise<void> {
-  const deadline = AbortSignal.timeout(10_000);
-  while (!deadline.aborted) {
+  await until("a client blocked in XREAD", async () => {
     const clients = String(await redis.call(["CLIENT", "LIST", "TYPE", "normal"])).split("\n");
-    if (clients.some((c) => / cmd=xread( |$)/.test(c) && / flags=\S*b/.test(c))) return;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error("no client blocked in XREAD");
+    return clients.some((c) => / cmd=xread( |$)/.test(c) && / flags=\S*b/.test(c));
+  }, 10_000);
 }
 
 function jsonLines(text: string): Record<string, unknown>[] {
