@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { uniqueRepo } from "../support/redis.ts";
+import { closedPort, uniqueRepo } from "../support/redis.ts";
 import { agent } from "../support/cli.ts";
 import { editedFiles, pathResource } from "../../hooks/pre_tool_use.ts";
 import { assertSilent, hookOutput, runHook } from "../support/hook.ts";
@@ -63,9 +63,24 @@ Deno.test("pre-tool-use warns when another agent's lease covers the file", async
         out.context,
       );
     }
-    // a sibling that merely shares a prefix, and a file outside the repository, are not covered
+    // a sibling that merely shares a prefix is not covered
     assertSilent(await runHook("pre-tool-use", edit(top, `${top}/src/dbx/a.ts`), { env }));
-    assertSilent(await runHook("pre-tool-use", edit(top, "/etc/hosts"), { env }));
+  });
+});
+
+Deno.test("pre-tool-use: a file outside the repository is never covered, whatever is leased", async () => {
+  await checkout(async (top, repo) => {
+    const env = { REPO_ID: repo, BRANCH_NAME: "main", AGENTROOM_GUARD: "strict" };
+    // leases that would cover these files if their paths were read as repo paths
+    await lease(repo, "other123", "path:src/db");
+    await lease(repo, "other456", "path:etc");
+    const sibling = `${top}-copy/src/db/schema.sql`; // another checkout with the same layout
+    for (const file of [sibling, `${top}/../project-copy/src/db/schema.sql`, "/etc/hosts"]) {
+      assertSilent(await runHook("pre-tool-use", edit(top, file), { env }), file);
+    }
+    // the same leases do cover the repository's own files: the silence above is the path
+    const inside = await runHook("pre-tool-use", edit(top, `${top}/src/db/schema.sql`), { env });
+    assert.equal(JSON.parse(inside.stdout).hookSpecificOutput.permissionDecision, "deny");
   });
 });
 
@@ -118,15 +133,21 @@ Deno.test("pre-tool-use reads Codex apply_patch targets relative to cwd", async 
 
 Deno.test("pre-tool-use fails open: Redis down never blocks, even in strict mode", async () => {
   await checkout(async (top, repo) => {
-    const result = await runHook("pre-tool-use", edit(top, `${top}/src/db/schema.sql`), {
-      env: {
-        REPO_ID: repo,
-        AGENTROOM_REDIS_URL: "redis://127.0.0.1:1",
-        AGENTROOM_GUARD: "strict",
-      },
+    const url = `redis://127.0.0.1:${closedPort()}`;
+    const env = { REPO_ID: repo, AGENTROOM_REDIS_URL: url, AGENTROOM_GUARD: "strict" };
+    const file = `${top}/src/db/schema.sql`;
+    assertSilent(await runHook("pre-tool-use", edit(top, file), { env, deadlineMs: 5_000 }));
+    // why it was silent: Redis could not be reached (not a bad payload or an unleased path)
+    const debug = await runHook("pre-tool-use", edit(top, file), {
+      env: { ...env, AGENTROOM_HOOK_DEBUG: "1" },
       deadlineMs: 5_000,
     });
-    assertSilent(result);
+    assert.equal(debug.code, 0);
+    assert.equal(debug.stdout, "");
+    assert.match(
+      debug.stderr,
+      new RegExp(`^agentroom hook pre-tool-use: Cannot reach Redis at ${url}: .+\\n$`),
+    );
   });
 });
 
