@@ -86,7 +86,17 @@ async function race(ttlMs: number): Promise<Race> {
 
   const children = Array.from({ length: PROCESSES }, (_, i) =>
     new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", CLAIMER, shared.url, repo, `w${i}`, `race${String(i).padStart(4, "0")}`, `${ttlMs}`],
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        CLAIMER,
+        shared.url,
+        repo,
+        `w${i}`,
+        `race${String(i).padStart(4, "0")}`,
+        `${ttlMs}`,
+      ],
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
