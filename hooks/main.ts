@@ -50,7 +50,14 @@ async function readStdin(
 export async function hookMain(event: string, io: HookProcess): Promise<number | undefined> {
   if (!(event in HOOK_EVENTS)) return undefined;
   // A harness that never closes stdin must not hang the hook: reading shares the deadline.
-  const env = io.env;
+  // a variable that is not valid UTF-8 counts as unset: a hook never crashes on it
+  const env = (name: string) => {
+    try {
+      return io.env(name);
+    } catch {
+      return undefined;
+    }
+  };
   const deadlineMs = deadlineFrom(env);
   const started = performance.now();
   let cancel = () => {};

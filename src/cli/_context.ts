@@ -15,6 +15,7 @@ import { Room } from "../room.ts";
 import type { FlagSpec, ParsedLine } from "./_args.ts";
 import { UsageError } from "./_args.ts";
 import {
+  checkedEnv,
   type EnvLookup,
   envValue,
   resolveCluster,
@@ -77,6 +78,7 @@ export class Context {
   readonly out: Output;
   /** The process values the command may read. */
   readonly io: CliIo;
+  #env: EnvLookup;
   #settings?: Settings;
   #port?: RedisPort;
   #room?: Room;
@@ -86,11 +88,12 @@ export class Context {
     this.line = line;
     this.out = out;
     this.io = io;
+    this.#env = checkedEnv(io.env);
   }
 
-  /** Environment lookup. */
+  /** Environment lookup (a variable that is not valid UTF-8 is a usage error). */
   get env(): EnvLookup {
-    return this.io.env;
+    return this.#env;
   }
 
   /** Working directory. */
@@ -117,7 +120,7 @@ export class Context {
   /** Settings from flags and environment, resolved once. */
   get settings(): Settings {
     if (!this.#settings) {
-      const env = this.io.env;
+      const env = this.#env;
       const transport = envValue(env, "AGENTROOM_TRANSPORT") ?? "resp";
       if (transport !== "resp" && transport !== "ioredis") {
         throw new UsageError(`AGENTROOM_TRANSPORT must be resp or ioredis, got ${transport}`);

@@ -5,6 +5,8 @@
  * @module
  */
 import type { RedisEndpoint } from "../redis/url.ts";
+import type { EnvLookup } from "../process/settings.ts";
+import { UsageError } from "./_args.ts";
 
 export {
   type EnvLookup,
@@ -31,4 +33,22 @@ export interface Settings {
   transport: "resp" | "ioredis";
   /** Whether the endpoint is a seed node of a Redis Cluster (ioredis). */
   cluster: boolean;
+}
+
+/**
+ * The environment lookup a command uses: `lookup`, where a variable that
+ * cannot be read (not valid UTF-8) is a usage error naming it, never a crash.
+ *
+ * @param lookup the environment given to the CLI
+ */
+export function checkedEnv(lookup: EnvLookup): EnvLookup {
+  return (name) => {
+    try {
+      return lookup(name);
+    } catch {
+      throw new UsageError(
+        `environment variable ${name} is not valid UTF-8; unset it or fix its value`,
+      );
+    }
+  };
 }
