@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { after } from "../src/process/timer.ts";
+import { after } from "../src/timer.ts";
 import { DEFAULT_CONTEXT_BUDGET } from "../src/fence.ts";
 import { connectRedis } from "../src/redis/connect.ts";
 import type { RedisPort } from "../src/redis/port.ts";

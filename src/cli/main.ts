@@ -9,8 +9,8 @@ import { AgentroomError, RedisUnavailableError } from "../errors.ts";
 import { isNetworkBlocked } from "../redis/connect.ts";
 import { networkBlockedText } from "./setup.ts";
 import { findCommand, parseCommandArgs, UsageError } from "./_args.ts";
-import { type Command, Context } from "./_context.ts";
-import { type Output, processOutput } from "./_output.ts";
+import { type CliIo, type Command, Context } from "./_context.ts";
+import { type Output, outputTo } from "./_output.ts";
 import { commandHelp, rootHelp } from "./help.ts";
 import { guard } from "./guard.ts";
 import { hook } from "./hook.ts";
@@ -81,13 +81,16 @@ const helpCommand: Command = {
 const ALL: readonly Command[] = [...COMMANDS, helpCommand];
 
 /**
- * Runs the CLI on `args` and returns the exit code. Never exits the process.
+ * Runs the CLI on `args` and returns the exit code. Never exits the process
+ * and never reads it: environment, working directory and streams come from
+ * `io` (`cli.ts` builds it from `Deno`; tests build their own).
  *
  * @param args command-line arguments
- * @param out where to write
+ * @param io environment, working directory, streams and process facts
  * @returns the exit code
  */
-export async function main(args: string[], out: Output = processOutput): Promise<number> {
+export async function main(args: string[], io: CliIo): Promise<number> {
+  const out = outputTo(io.stdout, io.stderr);
   let ctx: Context | undefined;
   let name = "";
   try {
@@ -121,7 +124,7 @@ export async function main(args: string[], out: Output = processOutput): Promise
         name,
       );
     }
-    ctx = new Context(line, out);
+    ctx = new Context(line, out, io);
     return await command.run(ctx);
   } catch (error) {
     return report(out, error, name);

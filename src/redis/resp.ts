@@ -7,7 +7,7 @@
  */
 import { RedisCommandError, RedisUnavailableError, TimeoutError } from "../errors.ts";
 import type { CallOptions, LuaScript, RedisArg, RedisPort, RedisReply } from "./port.ts";
-import { after } from "../process/timer.ts";
+import { after } from "../timer.ts";
 import { handshake, readyPort } from "./_handshake.ts";
 import type { RedisEndpoint } from "./url.ts";
 import { encodeCommands, RespErrorReply, RespParser, type RespValue } from "./_resp_parser.ts";

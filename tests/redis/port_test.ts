@@ -10,6 +10,7 @@ import { connectIoredis, connectIoredisCluster } from "../../src/redis/ioredis.t
 import { RespParser } from "../../src/redis/_resp_parser.ts";
 import { parseRedisUrl } from "../../src/redis/url.ts";
 import { closedPort, shared, startRedis } from "../support/redis.ts";
+import { until } from "../support/poll.ts";
 
 type ErrorClass<E> = abstract new (...args: never[]) => E;
 
@@ -465,11 +466,11 @@ Deno.test("ioredis cluster: one-node cluster serves calls, pipelines and scripts
     try {
       await admin.call(["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]);
       // A fresh master accepts writes about 2 s after startup.
-      for (let i = 0; i < 100; i++) {
-        const info = await admin.call(["CLUSTER", "INFO"]) as string;
-        if (info.includes("cluster_state:ok")) break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await until(
+        "cluster_state:ok",
+        async () => String(await admin.call(["CLUSTER", "INFO"])).includes("cluster_state:ok"),
+        10_000,
+      );
     } finally {
       await admin.close();
     }
