@@ -18,6 +18,16 @@ import { InvalidValueError } from "./errors.ts";
 import type { AgentIdentity } from "./identity.ts";
 import { type Room, validateEventType, validateStreamId } from "./room.ts";
 import { CLAIM, COMPLETE, INDEX_TASKS, LIVE_CLAIMS, RELEASE } from "./scripts.ts";
+import {
+  type ClaimResult,
+  type CompleteResult,
+  decodeClaimReply,
+  decodeCompleteReply,
+  decodeReleaseReply,
+  intReply,
+  type ReleaseResult,
+  textsReply,
+} from "./replies.ts";
 
 /** A catalog entry: a kind of work agents can claim. */
 export interface TaskDef {
@@ -38,29 +48,7 @@ export const MAX_CLAIM_TTL_MS = 24 * 3_600_000;
 /** Default claim lease. */
 export const DEFAULT_CLAIM_TTL_MS = 5 * 60_000;
 
-/** The result of a claim attempt; contention is a value, not an exception. */
-export type ClaimResult =
-  | { outcome: "claimed" | "renewed"; expiresAt: number; auditId: string }
-  | { outcome: "held"; owner: string; ttlMs: number }
-  | { outcome: "done" }
-  | { outcome: "prereq"; prereq: string }
-  | { outcome: "unknown" }
-  | { outcome: "not_task"; type: string };
-
-/** The result of completing a task. */
-export type CompleteResult =
-  | { outcome: "completed"; previousOwner: string; auditId: string }
-  | { outcome: "done" }
-  | { outcome: "not_owner"; owner: string }
-  | { outcome: "not_claimed" }
-  | { outcome: "unknown" }
-  | { outcome: "not_task"; type: string };
-
-/** The result of releasing a claim. */
-export type ReleaseResult =
-  | { outcome: "released"; auditId: string }
-  | { outcome: "not_held" }
-  | { outcome: "not_owner"; owner: string };
+export type { ClaimResult, CompleteResult, ReleaseResult } from "./replies.ts";
 
 /** Where a task stands. */
 export type TaskState =
@@ -115,12 +103,9 @@ async function backfill(room: Room, type: string): Promise<number> {
       if (event?.type === type) ids.push(event.id);
     }
     if (ids.length > 0) {
-      added += Number(
-        await room.redis.evalScript(
-          INDEX_TASKS,
-          [room.keys.openTasks, room.keys.done],
-          ids,
-        ),
+      added += intReply(
+        INDEX_TASKS,
+        await room.redis.evalScript(INDEX_TASKS, [room.keys.openTasks, room.keys.done], ids),
       );
     }
     cursor = `(${(batch.at(-1) as [string])[0]}`;
@@ -175,25 +160,8 @@ export async function claimTask(
     config.streamMaxLen,
     options.agent.handle,
     options.agent.session_id,
-  ]) as (string | number)[];
-  switch (reply[0]) {
-    case "ok":
-      return {
-        outcome: reply[3] === "renewed" ? "renewed" : "claimed",
-        expiresAt: Number(reply[1]),
-        auditId: String(reply[2]),
-      };
-    case "held":
-      return { outcome: "held", owner: String(reply[1]), ttlMs: Number(reply[2]) };
-    case "prereq":
-      return { outcome: "prereq", prereq: String(reply[1]) };
-    case "not_task":
-      return { outcome: "not_task", type: String(reply[1]) };
-    case "done":
-      return { outcome: "done" };
-    default:
-      return { outcome: "unknown" };
-  }
+  ]);
+  return decodeClaimReply(reply);
 }
 
 /**
@@ -231,21 +199,8 @@ export async function completeTask(
     config.streamMaxLen,
     options.agent.handle,
     options.agent.session_id,
-  ]) as string[];
-  switch (reply[0]) {
-    case "ok":
-      return { outcome: "completed", previousOwner: reply[1]!, auditId: reply[2]! };
-    case "not_owner":
-      return { outcome: "not_owner", owner: reply[1]! };
-    case "not_task":
-      return { outcome: "not_task", type: reply[1]! };
-    case "not_claimed":
-    case "done":
-    case "unknown":
-      return { outcome: reply[0] };
-    default:
-      throw new InvalidValueError(`Unexpected reply from the complete script: ${reply[0]}`);
-  }
+  ]);
+  return decodeCompleteReply(reply);
 }
 
 /**
@@ -272,10 +227,8 @@ export async function releaseTask(
     config.streamMaxLen,
     options.agent.handle,
     options.agent.session_id,
-  ]) as string[];
-  if (reply[0] === "ok") return { outcome: "released", auditId: reply[1]! };
-  if (reply[0] === "not_owner") return { outcome: "not_owner", owner: reply[1]! };
-  return { outcome: "not_held" };
+  ]);
+  return decodeReleaseReply(reply);
 }
 
 /**
@@ -349,7 +302,10 @@ export async function openTasks(room: Room, count: number): Promise<RoomEvent[]>
  * @returns agent id → number of live claims
  */
 export async function claimLoad(room: Room): Promise<Map<string, number>> {
-  const flat = await room.redis.evalScript(LIVE_CLAIMS, [room.keys.claims], []) as string[];
+  const flat = textsReply(
+    LIVE_CLAIMS,
+    await room.redis.evalScript(LIVE_CLAIMS, [room.keys.claims], []),
+  );
   const ids = flat.filter((_, i) => i % 2 === 0);
   const load = new Map<string, number>();
   if (ids.length === 0) return load;

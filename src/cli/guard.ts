@@ -8,7 +8,8 @@ import { guardResources, type GuardVerdict } from "../coordination/guard.ts";
 import { refreshPresence } from "../presence.ts";
 import { terminalText } from "../sanitize.ts";
 import type { Command } from "./_context.ts";
-import { conflictError, conflictText, idArg, resourcesArg } from "./_coord.ts";
+import { conflictText, idArg, resourcesArg } from "./_coord.ts";
+import { conflictError } from "./errors.ts";
 
 function unsafeText(v: Exclude<GuardVerdict, { safe: true }>, me: string): string {
   switch (v.reason) {
