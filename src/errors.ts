@@ -16,6 +16,7 @@ export type ErrorCode =
   | "redis_unavailable"
   | "redis_error"
   | "timeout"
+  | "aborted"
   | "ask_pending"
   | "unexpected_reply";
 
@@ -99,6 +100,20 @@ export class TimeoutError extends AgentroomError {
   constructor(message: string, options?: ErrorOptions) {
     super("timeout", message, options);
     this.name = "TimeoutError";
+  }
+}
+
+/**
+ * The caller aborted the work through its `AbortSignal` (a deadline, a
+ * shutdown): the connection was closed and pending commands were dropped.
+ * The signal's reason is the `cause`.
+ */
+export class AbortedError extends AgentroomError {
+  /** Creates the error for work on `address` aborted with `reason`. */
+  constructor(address: string, reason: unknown) {
+    const why = reason instanceof Error && reason.message !== "" ? `: ${reason.message}` : "";
+    super("aborted", `Aborted the work with Redis at ${address}${why}`, { cause: reason });
+    this.name = "AbortedError";
   }
 }
 

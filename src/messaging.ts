@@ -39,7 +39,11 @@ export async function waitForEvent(
     if (deadline !== Infinity && left <= 0) return undefined;
     // BLOCK 0 waits forever; a finite wait blocks for what is left (at least 1 ms)
     const blockMs = deadline === Infinity ? 0 : Math.max(1, left);
-    const events = await room.waitForEvents(cursor, { blockMs, count: 100 });
+    const events = await room.waitForEvents(cursor, {
+      blockMs,
+      count: 100,
+      signal: options.signal,
+    });
     for (const event of events) {
       cursor = event.id;
       if (!options.filter || options.filter(event)) return event;

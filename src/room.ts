@@ -233,12 +233,13 @@ export class Room {
    * Blocks until events arrive after `afterId` or `blockMs` passes.
    *
    * @param afterId a stream id
-   * @param options `blockMs` (0 = forever) and `count`
+   * @param options `blockMs` (0 = forever), `count`, and a `signal` that aborts the read
+   *   (the blocked connection is dropped)
    * @returns the new events, earliest first (empty on timeout)
    */
   async waitForEvents(
     afterId: string,
-    options: { blockMs: number; count?: number },
+    options: { blockMs: number; count?: number; signal?: AbortSignal },
   ): Promise<RoomEvent[]> {
     validateStreamId(afterId);
     const reply = await this.redis.call([
@@ -250,7 +251,10 @@ export class Room {
       "STREAMS",
       this.keys.events,
       afterId,
-    ], { timeoutMs: options.blockMs === 0 ? 0 : options.blockMs + 5_000 });
+    ], {
+      timeoutMs: options.blockMs === 0 ? 0 : options.blockMs + 5_000,
+      signal: options.signal,
+    });
     if (!Array.isArray(reply) || reply.length === 0) return [];
     const stream = reply[0] as RedisReply[];
     return decodeStreamEntries(stream[1]);
