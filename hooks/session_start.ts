@@ -9,6 +9,7 @@ import { commitCursor, joinCursor, readCursor } from "./cursors.ts";
 import { type DigestSection, renderDigest } from "../src/fence.ts";
 import { refreshPresence } from "../src/presence.ts";
 import { listLeases } from "../src/coordination/leases.ts";
+import { isCoordinationId } from "../src/coordination/shared.ts";
 import { openTasks } from "../src/tasks.ts";
 import { listWindows } from "../src/coordination/windows.ts";
 import { type HookContext, type HookReply, isOwnSession } from "./_context.ts";
@@ -47,7 +48,7 @@ export async function sessionStart(ctx: HookContext): Promise<HookReply> {
       items: windows.map((w) =>
         `- ${w.state}, ~${minutesLeft(w.expires_at)} min: ` +
         fence.wrap(`${w.owner}: ${w.resources.join(" ")} (${w.purpose})`, 300) +
-        (w.state === "pending" && w.required.some(mine) && /^[0-9a-f]{32}$/.test(w.id)
+        (w.state === "pending" && w.required.some(mine) && isCoordinationId(w.id)
           ? ` (your acknowledgment is needed: \`agentroom window ack ${w.id}\`)`
           : "")
       ),

@@ -8,13 +8,14 @@
 import type { JsonValue, RoomEvent } from "./codec.ts";
 import { AskPendingError, InvalidValueError, NotFoundError } from "./errors.ts";
 import type { AgentIdentity } from "./identity.ts";
+import { DAY_MS } from "./limits.ts";
 import type { Room } from "./room.ts";
 import { END_ASK, WELCOME } from "./scripts.ts";
 import { encodeEventFields } from "./codec.ts";
 import { decodeWelcomeReply } from "./replies.ts";
 
 /** Longest accepted wait for `ask`. */
-export const MAX_ASK_TIMEOUT_MS = 24 * 3_600_000;
+export const MAX_ASK_TIMEOUT_MS: number = DAY_MS;
 
 /**
  * Blocks until an event after `afterId` passes `filter`, or the timeout.

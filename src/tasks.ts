@@ -15,6 +15,7 @@
 import type { JsonValue, RoomEvent } from "./codec.ts";
 import { decodePayload, decodeStreamEntry } from "./codec.ts";
 import { InvalidValueError } from "./errors.ts";
+import { DAY_MS } from "./limits.ts";
 import type { AgentIdentity } from "./identity.ts";
 import { type Room, validateEventType, validateStreamId } from "./room.ts";
 import { CLAIM, COMPLETE, INDEX_TASKS, LIVE_CLAIMS, RELEASE } from "./scripts.ts";
@@ -44,7 +45,7 @@ export interface TaskDef {
 }
 
 /** Longest accepted claim lease. */
-export const MAX_CLAIM_TTL_MS = 24 * 3_600_000;
+export const MAX_CLAIM_TTL_MS: number = DAY_MS;
 /** Default claim lease. */
 export const DEFAULT_CLAIM_TTL_MS = 5 * 60_000;
 
@@ -63,6 +64,11 @@ function checkTtl(ttlMs: number): number {
     );
   }
   return ttlMs;
+}
+
+/** The keys of the claim, complete and release scripts: core, claims index, the task's owner. */
+function taskKeys(room: Room, id: string): string[] {
+  return [...room.keys.core, room.keys.claims, room.keys.taskOwner(id)];
 }
 
 /**
@@ -146,12 +152,8 @@ export async function claimTask(
 ): Promise<ClaimResult> {
   const id = validateStreamId(options.taskId);
   const ttl = checkTtl(options.ttlMs ?? DEFAULT_CLAIM_TTL_MS);
-  const { keys, config } = room;
-  const reply = await room.redis.evalScript(CLAIM, [
-    ...keys.core,
-    keys.claims,
-    keys.taskOwner(id),
-  ], [
+  const { config } = room;
+  const reply = await room.redis.evalScript(CLAIM, taskKeys(room, id), [
     id,
     options.agent.agent_id,
     ttl,
@@ -178,7 +180,7 @@ export async function completeTask(
   options: { taskId: string; agent: AgentIdentity; result?: JsonValue; strict?: boolean },
 ): Promise<CompleteResult> {
   const id = validateStreamId(options.taskId);
-  const { keys, config } = room;
+  const { config } = room;
   const result = JSON.stringify(options.result ?? null);
   const size = new TextEncoder().encode(result).length;
   if (config.maxPayloadBytes > 0 && size > config.maxPayloadBytes) {
@@ -186,11 +188,7 @@ export async function completeTask(
       `Cannot complete task: result is ${size} bytes, max ${config.maxPayloadBytes} bytes`,
     );
   }
-  const reply = await room.redis.evalScript(COMPLETE, [
-    ...keys.core,
-    keys.claims,
-    keys.taskOwner(id),
-  ], [
+  const reply = await room.redis.evalScript(COMPLETE, taskKeys(room, id), [
     id,
     options.agent.agent_id,
     result,
@@ -215,12 +213,8 @@ export async function releaseTask(
   options: { taskId: string; agent: AgentIdentity },
 ): Promise<ReleaseResult> {
   const id = validateStreamId(options.taskId);
-  const { keys, config } = room;
-  const reply = await room.redis.evalScript(RELEASE, [
-    ...keys.core,
-    keys.claims,
-    keys.taskOwner(id),
-  ], [
+  const { config } = room;
+  const reply = await room.redis.evalScript(RELEASE, taskKeys(room, id), [
     id,
     options.agent.agent_id,
     config.streamTtlMs,

@@ -8,6 +8,7 @@
  */
 import { isCoordinationId } from "../coordination/shared.ts";
 import { InvalidValueError, NotFoundError } from "../errors.ts";
+import { DAY_MS } from "../limits.ts";
 import type { Lease, ResourceConflict } from "../coordination/leases.ts";
 import type { PresenceEntry } from "../presence.ts";
 import { normalizeResources } from "../coordination/resources.ts";
@@ -17,8 +18,6 @@ import type { QuietWindow } from "../coordination/windows.ts";
 import { parseDuration, UsageError } from "./_args.ts";
 import type { Context } from "./_context.ts";
 import { formatDuration } from "./_output.ts";
-
-const DAY_MS = 24 * 3_600_000;
 
 /** Re-exported for the commands: a missing or expired lease or window (exit 1). */
 export { NotFoundError };

@@ -10,15 +10,16 @@
  */
 import { InvalidValueError } from "../errors.ts";
 import type { AgentIdentity } from "../identity.ts";
+import { DAY_MS } from "../limits.ts";
 import type { Room } from "../room.ts";
 import { COORD_SNAPSHOT } from "../scripts.ts";
 import { ScriptReply } from "../replies.ts";
 import type { JsonValue } from "../codec.ts";
 
 /** Longest lease or window TTL, and longest ack timeout: 24h. */
-export const MAX_COORDINATION_TTL_MS = 24 * 3_600_000;
+export const MAX_COORDINATION_TTL_MS: number = DAY_MS;
 /** How long an ended or lapsed window stays visible in `listWindows({ all: true })`. */
-export const WINDOW_RETENTION_MS = 24 * 3_600_000;
+export const WINDOW_RETENTION_MS: number = DAY_MS;
 /** Longest purpose, in characters. */
 export const MAX_PURPOSE_LENGTH = 500;
 

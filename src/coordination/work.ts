@@ -16,6 +16,7 @@
 import { actorArgs, checkDuration, readSnapshot, sortWork } from "./shared.ts";
 import { InvalidValueError } from "../errors.ts";
 import type { AgentIdentity } from "../identity.ts";
+import { DAY_MS } from "../limits.ts";
 import type { Room } from "../room.ts";
 import { WORK_SET } from "../scripts.ts";
 import { decodeWorkSetReply, type SetWorkResult } from "./replies.ts";
@@ -26,7 +27,7 @@ export type { WorkState, WorkStatus } from "./shared.ts";
 export type { SetWorkResult } from "./replies.ts";
 
 /** How long a current status lives unless replaced: 24h by default. */
-export const DEFAULT_WORK_TTL_MS = 24 * 3_600_000;
+export const DEFAULT_WORK_TTL_MS: number = DAY_MS;
 /** Longest scope or summary, in characters. */
 export const MAX_WORK_TEXT_LENGTH = 500;
 
