@@ -5,7 +5,6 @@
  * @module
  */
 import { guardResources, type GuardVerdict } from "../coordination/guard.ts";
-import { refreshPresence } from "../presence.ts";
 import { terminalText } from "../sanitize.ts";
 import type { Command } from "./_context.ts";
 import { conflictText, idArg, resourcesArg } from "./_coord.ts";
@@ -36,7 +35,7 @@ export const guard: Command = {
     "overlaps a resource (exit 3, naming the holder). Your own leases and windows are never",
     "conflicts for you. --lease ID: you act under that lease; it must be live and yours, and",
     "only it counts as holding. --require-held: every resource must be covered by your lease",
-    "(or your active window). Writes nothing except refreshing your presence.",
+    "(or your active window). What your session holds under any handle is yours. Writes nothing.",
   ],
   examples: [
     "guard path:src/db/schema.sql",
@@ -55,11 +54,11 @@ export const guard: Command = {
     const room = await ctx.room();
     const verdict = await guardResources(room, {
       agentId: agent.agent_id,
+      sessionId: agent.session_id,
       resources,
       leaseId,
       requireHeld: ctx.bool("require-held"),
     });
-    await refreshPresence(room, agent);
     if (verdict.safe) {
       if (ctx.json) {
         ctx.out.json({ safe: true, held: verdict.held, checked_at: verdict.checkedAt });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { sessionTokenOf } from "../../src/identity.ts";
 import { uniqueRepo } from "../support/redis.ts";
 import { agent } from "../support/cli.ts";
 import { assertFenced, hookOutput, runHook } from "../support/hook.ts";
@@ -29,7 +30,7 @@ Deno.test("session-start puts quiet windows and others' leases first, fenced", a
     "--purpose",
     "run migrations",
     "--require",
-    "cli-sess9999",
+    `cli-${sessionTokenOf(session.session_id)}`,
     "--json",
   ]);
   assert.equal(windowed.code, 0, windowed.stderr);

@@ -112,7 +112,7 @@ Deno.test("Fence: every instance has its own unpredictable marker", () => {
   const a = new Fence();
   const b = new Fence();
   assert.notEqual(a.marker, b.marker);
-  assert.ok(a.notice.includes(`[room-data ${a.marker}] ... [/room-data ${a.marker}]`));
+  assert.ok(a.notice.includes(`[room-data ${a.marker}] and [/room-data ${a.marker}]`));
   assert.ok(!a.notice.includes(b.marker));
 });
 

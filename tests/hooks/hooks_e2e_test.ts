@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { encodeEventFields, type JsonValue, type RoomEvent } from "../../src/codec.ts";
 import { LOBBY, roomConfig } from "../../src/config.ts";
 import { readCursor } from "../../hooks/cursors.ts";
-import { type AgentIdentity, resolveIdentity } from "../../src/identity.ts";
+import { type AgentIdentity, resolveIdentity, sessionTokenOf } from "../../src/identity.ts";
 import { heartbeat, roster } from "../../src/presence.ts";
 import { connectRedis } from "../../src/redis/connect.ts";
 import type { RedisPort } from "../../src/redis/port.ts";
@@ -78,7 +78,7 @@ async function withWorld(
     const room = new Room(redis, roomConfig({ repo, branch: "main" }));
     const lobby = new Room(redis, roomConfig(LOBBY));
     const id = crypto.randomUUID();
-    const token = id.slice(0, 8);
+    const token = sessionTokenOf(id);
     const env = { REPO_ID: repo, BRANCH_NAME: "main", AGENTROOM_REDIS_URL: url };
     const bob = resolveIdentity("bob", `p${crypto.randomUUID().slice(0, 7)}`);
     const world: World = {
