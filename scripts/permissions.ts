@@ -7,8 +7,13 @@
  * - `--allow-env`: configuration variables (and ioredis, which enumerates env)
  * - `--allow-read`: `.git/HEAD` for the room name, the executable for `version`
  * - `--allow-write`: `setup` writes the harness's hook settings file (and its
- *   backup); no other command writes files
+ *   backup), Codex's config.toml (`--allow-network`), the pi extension, the
+ *   git pre-commit hook and `.git/info/exclude`; no other command writes files
  * - `--allow-sys=hostname`: the `<host>-<ppid>` session token fallback
+ * - `--allow-run=git`: `guard --staged` and `setup git` ask git (staged paths,
+ *   hooks directory), `setup claude --local` asks whether git already ignores
+ *   the local settings file; only `git` may be started, and the hook path
+ *   never starts a process
  *
  * @module
  */
@@ -18,4 +23,5 @@ export const RUN_PERMISSIONS: readonly string[] = [
   "--allow-read",
   "--allow-write",
   "--allow-sys=hostname",
+  "--allow-run=git",
 ];

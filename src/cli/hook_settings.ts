@@ -96,10 +96,15 @@ const HOOK_TABLE: readonly { event: string; subcommand: HookSubcommand; timeout:
   { event: "PreToolUse", subcommand: "pre-tool-use", timeout: 5 },
 ];
 
-/** The PreToolUse matcher per harness: the file-editing tools. */
+/**
+ * The PreToolUse matcher per harness: the file-editing tools. Claude Code's
+ * are Edit, Write and NotebookEdit (MultiEdit no longer exists); Codex edits
+ * files through `apply_patch` (it also lets `Edit`/`Write` select it, as
+ * aliases, but reports `apply_patch`).
+ */
 export const EDIT_MATCHERS: Readonly<Record<Harness, string>> = {
-  claude: "Edit|Write|MultiEdit|NotebookEdit",
-  codex: "apply_patch|Edit|Write",
+  claude: "Edit|Write|NotebookEdit",
+  codex: "apply_patch",
 };
 
 /** The event keys agentroom installs (the only ones it ever searches). */
@@ -144,10 +149,16 @@ export function shellQuote(word: string): string {
   return `'${word.replaceAll("'", `'"'"'`)}'`;
 }
 
-/** How the running agentroom is started. */
+/**
+ * How a hook command starts agentroom: a compiled executable at a path,
+ * `deno run` on an entry script, or the `agentroom` executable looked up on
+ * `PATH` (the only form that works in every clone, so project-scope settings,
+ * which are committed, use it).
+ */
 export type Runner =
   | { kind: "binary"; executable: string }
-  | { kind: "source"; deno: string; script: string; permissions: readonly string[] };
+  | { kind: "source"; deno: string; script: string; permissions: readonly string[] }
+  | { kind: "path" };
 
 /**
  * The shell command that runs `agentroom hook <subcommand>` the way this
@@ -163,7 +174,19 @@ export type Runner =
  * @returns the command
  */
 export function hookCommand(runner: Runner, subcommand: HookSubcommand): string {
-  const words = runner.kind === "binary" ? [shellQuote(runner.executable)] : [
+  return [...runnerWords(runner), "hook", subcommand].join(" ");
+}
+
+/**
+ * The shell words that start agentroom the way `runner` says (before the
+ * subcommand).
+ *
+ * @param runner how agentroom is started
+ * @returns the quoted words
+ */
+export function runnerWords(runner: Runner): string[] {
+  if (runner.kind === "path") return ["agentroom"];
+  return runner.kind === "binary" ? [shellQuote(runner.executable)] : [
     shellQuote(runner.deno),
     "run",
     "--quiet",
@@ -172,7 +195,6 @@ export function hookCommand(runner: Runner, subcommand: HookSubcommand): string 
     ...runner.permissions.map(shellQuote),
     shellQuote(runner.script),
   ];
-  return [...words, "hook", subcommand].join(" ");
 }
 
 const OWN_TAIL = new RegExp(`(?:^|\\s)hook\\s+(?:${SUBCOMMANDS.join("|")})$`);

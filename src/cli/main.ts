@@ -6,6 +6,8 @@
  * @module
  */
 import { AgentroomError, AskPendingError, RedisUnavailableError } from "../errors.ts";
+import { isNetworkBlocked } from "../redis/connect.ts";
+import { networkBlockedText } from "./setup.ts";
 import { findCommand, parseCommandArgs, UsageError } from "./_args.ts";
 import { type Command, Context } from "./_context.ts";
 import { type Output, processOutput } from "./_output.ts";
@@ -148,6 +150,10 @@ function report(out: Output, error: unknown, command: string): number {
   if (error instanceof AskPendingError) {
     out.error(error.message);
     return EXIT.conflict;
+  }
+  if (error instanceof RedisUnavailableError && isNetworkBlocked(error)) {
+    out.error(networkBlockedText(error.address));
+    return EXIT.failure;
   }
   if (error instanceof RedisUnavailableError) {
     out.error(

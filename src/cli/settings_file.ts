@@ -1,10 +1,12 @@
 /**
- * The text side of a JSON settings file: parsing with a clear error, keeping
- * the file's indentation, and a small line diff to show what `setup` changes.
+ * The text side of a settings file: parsing JSON with a clear error, keeping
+ * the file's indentation, a small line diff to show what `setup` changes, and
+ * the careful write (backup, atomic rename) every `setup` target uses.
  *
  * @module
  */
-import { InvalidValueError } from "../errors.ts";
+import { basename, dirname, join } from "node:path";
+import { AgentroomError, InvalidValueError } from "../errors.ts";
 
 type JsonObject = Record<string, unknown>;
 
@@ -188,4 +190,108 @@ function diffOps(a: string[], b: string[]): DiffOp[] {
   kinds.forEach((kind, k) => push(kind, texts[k]!));
   for (let k = a.length - tail; k < a.length; k++) push(" ", a[k]!);
   return ops;
+}
+
+/**
+ * Reads a file that may not exist yet.
+ *
+ * @param file the path
+ * @returns its text, or `undefined` when it does not exist
+ * @throws {AgentroomError} when it exists but is not a readable regular file
+ */
+export async function readExisting(file: string): Promise<string | undefined> {
+  try {
+    const info = await Deno.stat(file);
+    if (!info.isFile) throw new InvalidValueError(`${file} is not a regular file`);
+    return await Deno.readTextFile(file);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    if (error instanceof AgentroomError) throw error;
+    throw new AgentroomError("invalid_value", `cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+function stamp(now: Date): string {
+  return now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+
+/**
+ * Copies the original text next to the file as `<file>.bak-<UTC timestamp>`;
+ * never overwrites a backup.
+ *
+ * @param file the file being changed
+ * @param text its original text
+ * @param now the time for the name
+ * @returns the backup's path
+ */
+export async function writeBackup(file: string, text: string, now: Date): Promise<string> {
+  const base = `${file}.bak-${stamp(now)}`;
+  for (let n = 0; n < 100; n++) {
+    const candidate = n === 0 ? base : `${base}-${n}`;
+    try {
+      await Deno.writeTextFile(candidate, text, { createNew: true });
+      return candidate;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    }
+  }
+  throw new AgentroomError("invalid_value", `cannot pick a free backup name next to ${file}`);
+}
+
+/**
+ * Writes through a temporary file and a rename, so readers never see half a file.
+ *
+ * @param file the path
+ * @param text the new text
+ * @param mode permission bits (default 0644)
+ */
+export async function writeAtomically(file: string, text: string, mode?: number): Promise<void> {
+  const temp = join(dirname(file), `.${basename(file)}.agentroom-${crypto.randomUUID()}.tmp`);
+  try {
+    await Deno.writeTextFile(temp, text, { createNew: true, mode: mode ?? 0o644 });
+    if (mode !== undefined && Deno.build.os !== "windows") await Deno.chmod(temp, mode);
+    await Deno.rename(temp, file);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Replaces a file's text the way `setup` does: keeps a backup of an existing
+ * file (and its permission bits), creates missing directories, writes
+ * atomically.
+ *
+ * @param file the path
+ * @param original its current text (`undefined`: it does not exist)
+ * @param text the new text
+ * @param options the time for the backup name; `mode` for a new file
+ * @returns the backup's path, or `null` for a new file
+ * @throws {AgentroomError} when the write fails (the original is unchanged)
+ */
+export async function replaceFile(
+  file: string,
+  original: string | undefined,
+  text: string,
+  options: { now?: Date; mode?: number } = {},
+): Promise<string | null> {
+  let backup: string | null = null;
+  let mode = options.mode;
+  if (original !== undefined) {
+    const current = (await Deno.stat(file)).mode;
+    mode = current === null ? undefined : current & 0o777;
+    backup = await writeBackup(file, original, options.now ?? new Date());
+  } else {
+    await Deno.mkdir(dirname(file), { recursive: true });
+  }
+  try {
+    await writeAtomically(file, text, mode);
+  } catch (error) {
+    throw new AgentroomError(
+      "invalid_value",
+      `cannot write ${file}: ${(error as Error).message}` +
+        (backup ? ` (the original is unchanged; backup at ${backup})` : ""),
+    );
+  }
+  return backup;
 }

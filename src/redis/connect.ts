@@ -64,3 +64,35 @@ export async function connectRedis(
   }
   return await connectResp(endpoint, rest);
 }
+
+const BLOCKED = /\bEPERM\b|\bconnect EACCES\b|Operation not permitted|os error 1\)/i;
+
+/**
+ * Whether a connection failure means this process may not use the network
+ * at all: connect() failed with EPERM ("Operation not permitted"), which is
+ * what a sandbox that forbids network access returns (Codex's default
+ * `workspace-write` sandbox does, for loopback TCP and Unix sockets alike),
+ * not what a missing or refusing server returns. Node's socket layer (ioredis)
+ * reports the same refusal as `connect EACCES`. Looks through the error's
+ * `cause` chain.
+ *
+ * @param error the error a connect attempt threw
+ * @returns true when the network is blocked for this process
+ */
+export function isNetworkBlocked(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current !== undefined && current !== null; depth++) {
+    if (current instanceof Deno.errors.PermissionDenied) return true;
+    const code = (current as { code?: unknown }).code;
+    if (
+      code === "EPERM" ||
+      (code === "EACCES" && (current as { syscall?: unknown }).syscall === "connect")
+    ) {
+      return true;
+    }
+    const message = current instanceof Error ? current.message : String(current);
+    if (BLOCKED.test(message)) return true;
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return false;
+}

@@ -81,6 +81,7 @@ export function describeSocketError(error: unknown): string {
   if (error instanceof Deno.errors.ConnectionRefused) return "connection refused";
   if (error instanceof Deno.errors.ConnectionReset) return "connection reset by the server";
   if (error instanceof Deno.errors.NotFound) return "host not found";
+  if (error instanceof Deno.errors.PermissionDenied) return "operation not permitted";
   const message = error instanceof Error ? error.message : String(error);
   return message.replace(/\s*\(os error \d+\)$/, "");
 }

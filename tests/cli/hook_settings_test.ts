@@ -6,6 +6,7 @@ import {
   type HookSpec,
   installHooks,
   isAgentroomCommand,
+  runnerWords,
   sameJson,
   shellQuote,
   uninstallHooks,
@@ -36,7 +37,7 @@ function userSettings(): Record<string, unknown> {
       SessionStart: [{ matcher: "startup", hooks: [cmd("echo hello", 2)] }],
       PreToolUse: [
         { matcher: "Bash", hooks: [cmd("/opt/guard.sh")] },
-        { matcher: "Edit|Write|MultiEdit|NotebookEdit", hooks: [cmd("prettier-check")] },
+        { matcher: "Edit|Write|NotebookEdit", hooks: [cmd("prettier-check")] },
       ],
       PostToolUse: [{ matcher: "Edit", hooks: [cmd("deno fmt")] }],
       Stop: [{ hooks: [{ type: "prompt", prompt: "are you done?" }] }],
@@ -52,10 +53,10 @@ Deno.test("desiredHooks: four events, timeouts in seconds, per-harness edit matc
       ["SessionStart", "session-start", undefined, 5],
       ["UserPromptSubmit", "user-prompt-submit", undefined, 5],
       ["SessionEnd", "session-end", undefined, 3],
-      ["PreToolUse", "pre-tool-use", "Edit|Write|MultiEdit|NotebookEdit", 5],
+      ["PreToolUse", "pre-tool-use", "Edit|Write|NotebookEdit", 5],
     ],
   );
-  assert.equal(CODEX.find((h) => h.event === "PreToolUse")!.matcher, "apply_patch|Edit|Write");
+  assert.equal(CODEX.find((h) => h.event === "PreToolUse")!.matcher, "apply_patch");
   assert.ok(CLAUDE.every((h) => h.timeout <= 5), "seconds, not milliseconds");
 });
 
@@ -75,7 +76,7 @@ Deno.test("install into an empty document", () => {
       UserPromptSubmit: [{ hooks: [cmd(`${BIN} hook user-prompt-submit`, 5)] }],
       SessionEnd: [{ hooks: [cmd(`${BIN} hook session-end`, 3)] }],
       PreToolUse: [{
-        matcher: "Edit|Write|MultiEdit|NotebookEdit",
+        matcher: "Edit|Write|NotebookEdit",
         hooks: [cmd(`${BIN} hook pre-tool-use`, 5)],
       }],
     },
@@ -111,7 +112,7 @@ Deno.test("install keeps other hooks in the same events, other events and other 
   ]);
   assert.deepEqual(hooks.PreToolUse, [
     ...before.PreToolUse!,
-    { matcher: "Edit|Write|MultiEdit|NotebookEdit", hooks: [cmd(`${BIN} hook pre-tool-use`, 5)] },
+    { matcher: "Edit|Write|NotebookEdit", hooks: [cmd(`${BIN} hook pre-tool-use`, 5)] },
   ]);
   assert.deepEqual(hooks.PostToolUse, before.PostToolUse);
   assert.deepEqual(hooks.Stop, before.Stop);
@@ -162,7 +163,7 @@ Deno.test("an older path of ours is replaced in place, duplicates are removed", 
     { hooks: [cmd("echo before"), cmd(`${BIN} hook session-start`, 5), cmd("echo after")] },
   ]);
   assert.deepEqual(hooks.PreToolUse, [
-    { matcher: "Edit|Write|MultiEdit|NotebookEdit", hooks: [cmd(`${BIN} hook pre-tool-use`, 5)] },
+    { matcher: "Edit|Write|NotebookEdit", hooks: [cmd(`${BIN} hook pre-tool-use`, 5)] },
   ]);
   assert.deepEqual(result.removed, [
     { event: "SessionStart", command: old },
@@ -374,4 +375,10 @@ Deno.test("sameJson ignores key order only", () => {
   assert.ok(!sameJson({ a: 1 }, { a: 1, b: undefined }));
   assert.ok(!sameJson([1, 2], [2, 1]));
   assert.ok(!sameJson({ a: "1" }, { a: 1 }));
+});
+
+Deno.test("project settings use agentroom from PATH: no path of this machine", () => {
+  assert.equal(hookCommand({ kind: "path" }, "session-start"), "agentroom hook session-start");
+  assert.deepEqual(runnerWords({ kind: "path" }), ["agentroom"]);
+  assert.ok(isAgentroomCommand("agentroom hook pre-tool-use"));
 });

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { RUN_PERMISSIONS } from "../../scripts/permissions.ts";
 import { SOURCE_RUN_PERMISSIONS } from "../../src/cli/setup.ts";
 import { closedPort } from "../support/redis.ts";
-import { CLI, runCli } from "../support/cli.ts";
+import { agentroomOnPath, CLI, runCli } from "../support/cli.ts";
 
 /** A temp HOME and a temp git project (with a subdirectory to run from). */
 async function sandbox() {
@@ -46,7 +46,12 @@ const OTHER_HOOKS = {
   permissions: { allow: ["Bash(npm test)"] },
 };
 
-/** What `setup` installs when run from this checkout. */
+/** What `setup` installs in project settings (committed): agentroom from PATH. */
+function pathCommand(event: string): string {
+  return `agentroom hook ${event}`;
+}
+
+/** What `setup` installs in user and local settings when run from this checkout. */
 function ourCommand(event: string): string {
   return [
     Deno.execPath(),
@@ -78,12 +83,17 @@ Deno.test("setup claude merges into existing settings, keeps a backup, twice cha
   assert.match(first.stdout, new RegExp(`^\\+ SessionStart: .*hook session-start$`, "m"));
   assert.match(
     first.stdout,
-    /^\+ PreToolUse \[Edit\|Write\|MultiEdit\|NotebookEdit\]: .*hook pre-tool-use$/m,
+    /^\+ PreToolUse \[Edit\|Write\|NotebookEdit\]: agentroom hook pre-tool-use$/m,
   );
   assert.ok(first.stdout.includes(`--- ${box.claude}\n+++ ${box.claude}\n@@ `), first.stdout);
   assert.match(first.stdout, /^\+ {24}"command": ".*hook session-end",$/m);
   assert.match(first.stdout, /^backup: .*settings\.json\.bak-\d{8}T\d{6}Z$/m);
-  assert.match(first.stdout, /^note: \.claude\/settings\.json is usually committed/m);
+  assert.match(first.stdout, /^note: project settings are shared through git, so the hook /m);
+  assert.match(first.stdout, /needs the agentroom executable on PATH \(it is NOT on PATH here\)/);
+  assert.match(
+    first.stdout,
+    /^note: Claude Code runs hooks from settings files only in a trusted/m,
+  );
 
   const text = await Deno.readTextFile(box.claude);
   assert.ok(text.startsWith('{\n    "model"'), "indentation kept");
@@ -93,21 +103,22 @@ Deno.test("setup claude merges into existing settings, keeps a backup, twice cha
   assert.deepEqual(settings.hooks.Stop, OTHER_HOOKS.hooks.Stop);
   assert.deepEqual(settings.hooks.SessionStart, [
     ...OTHER_HOOKS.hooks.SessionStart,
-    { hooks: [{ type: "command", command: ourCommand("session-start"), timeout: 5 }] },
+    { hooks: [{ type: "command", command: pathCommand("session-start"), timeout: 5 }] },
   ]);
   assert.deepEqual(settings.hooks.PreToolUse, [
     ...OTHER_HOOKS.hooks.PreToolUse,
     {
-      matcher: "Edit|Write|MultiEdit|NotebookEdit",
-      hooks: [{ type: "command", command: ourCommand("pre-tool-use"), timeout: 5 }],
+      matcher: "Edit|Write|NotebookEdit",
+      hooks: [{ type: "command", command: pathCommand("pre-tool-use"), timeout: 5 }],
     },
   ]);
   assert.deepEqual(settings.hooks.UserPromptSubmit, [
-    { hooks: [{ type: "command", command: ourCommand("user-prompt-submit"), timeout: 5 }] },
+    { hooks: [{ type: "command", command: pathCommand("user-prompt-submit"), timeout: 5 }] },
   ]);
   assert.deepEqual(settings.hooks.SessionEnd, [
-    { hooks: [{ type: "command", command: ourCommand("session-end"), timeout: 3 }] },
+    { hooks: [{ type: "command", command: pathCommand("session-end"), timeout: 3 }] },
   ]);
+  assert.ok(!text.includes(box.root) && !text.includes(CLI), "no path of this machine");
   const saved = await backups(join(box.project, ".claude"));
   assert.equal(saved.length, 1);
   assert.equal(await Deno.readTextFile(join(box.project, ".claude", saved[0]!)), original);
@@ -115,17 +126,21 @@ Deno.test("setup claude merges into existing settings, keeps a backup, twice cha
   const bytes = await Deno.readFile(box.claude);
   const second = await box.run(["claude"]);
   assert.equal(second.code, 0, second.stderr);
-  assert.equal(
+  assert.ok(
+    second.stdout.startsWith(
+      `Claude Code hooks (project): ${box.claude}\nunchanged: agentroom's hooks are already installed\n`,
+    ),
     second.stdout,
-    `Claude Code hooks (project): ${box.claude}\nunchanged: agentroom's hooks are already installed\n`,
   );
+  assert.ok(!second.stdout.includes("trusted workspace"), "no trust note when nothing changed");
   assert.deepEqual(await Deno.readFile(box.claude), bytes);
   assert.deepEqual(await backups(join(box.project, ".claude")), saved, "no second backup");
 
-  // the installed command really runs the hook: invalid input, fail open
+  // the installed command really runs the hook, with agentroom on PATH: invalid input, fail open
+  const bin = await agentroomOnPath(box.root);
   const hook = await new Deno.Command("sh", {
     args: ["-c", settings.hooks.SessionStart[1].hooks[0].command],
-    env: { AGENTROOM_REDIS_URL: `redis://127.0.0.1:${closedPort()}` },
+    env: { AGENTROOM_REDIS_URL: `redis://127.0.0.1:${closedPort()}`, PATH: bin },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -168,7 +183,7 @@ Deno.test("setup claude replaces an older agentroom path instead of adding a sec
   assert.deepEqual(settings.hooks.UserPromptSubmit, [{
     hooks: [
       { type: "command", command: "mine" },
-      { type: "command", command: ourCommand("user-prompt-submit"), timeout: 5 },
+      { type: "command", command: pathCommand("user-prompt-submit"), timeout: 5 },
     ],
   }]);
 });
@@ -213,7 +228,16 @@ Deno.test("setup claude --user and --local pick their files; a fresh file gets n
   assert.equal(local.code, 0, local.stderr);
   const localFile = join(box.project, ".claude", "settings.local.json");
   assert.ok(local.stdout.startsWith(`Claude Code hooks (local): ${localFile}\n`), local.stdout);
-  assert.ok(!local.stdout.includes("note:"), local.stdout);
+  assert.ok(!local.stdout.includes("on PATH"), local.stdout);
+  assert.match(
+    local.stdout,
+    /^note: Claude Code runs hooks from settings files only in a trusted/m,
+  );
+  assert.equal(
+    JSON.parse(await Deno.readTextFile(localFile)).hooks.SessionStart[0].hooks[0].command,
+    ourCommand("session-start"),
+    "local settings name this machine's executable",
+  );
   await Deno.stat(localFile);
   await assert.rejects(Deno.stat(box.claude), Deno.errors.NotFound);
 
@@ -269,7 +293,7 @@ Deno.test("setup codex writes Codex's hooks file with apply_patch and the trust 
   const out = await box.run(["codex", "--user"]);
   assert.equal(out.code, 0, out.stderr);
   assert.ok(out.stdout.startsWith(`Codex hooks (user): ${file}\n`), out.stdout);
-  assert.match(out.stdout, /^\+ PreToolUse \[apply_patch\|Edit\|Write\]: .*hook pre-tool-use$/m);
+  assert.match(out.stdout, /^\+ PreToolUse \[apply_patch\]: .*hook pre-tool-use$/m);
   assert.match(
     out.stdout,
     /^note: Codex runs new or changed hooks only after you review .*\/hooks/m,
@@ -277,7 +301,7 @@ Deno.test("setup codex writes Codex's hooks file with apply_patch and the trust 
   const settings = JSON.parse(await Deno.readTextFile(file));
   assert.deepEqual(settings.hooks.Stop, original.hooks.Stop);
   assert.deepEqual(settings.hooks.PreToolUse, [{
-    matcher: "apply_patch|Edit|Write",
+    matcher: "apply_patch",
     hooks: [{ type: "command", command: ourCommand("pre-tool-use"), timeout: 5 }],
   }]);
   assert.deepEqual(settings.hooks.SessionEnd[0].hooks[0].timeout, 3);
@@ -285,7 +309,11 @@ Deno.test("setup codex writes Codex's hooks file with apply_patch and the trust 
 
   const again = await box.run(["codex", "--user"]);
   assert.match(again.stdout, /unchanged/);
-  assert.ok(!again.stdout.includes("note:"), "no trust note when nothing changed");
+  assert.ok(!again.stdout.includes("open /hooks"), "no trust note when nothing changed");
+  assert.match(
+    again.stdout,
+    /^note: in Codex's default workspace-write sandbox the agent's shell has no network/m,
+  );
 
   const project = await box.run(["codex", "--json"]);
   assert.equal(project.code, 0, project.stderr);
@@ -306,11 +334,15 @@ Deno.test("setup codex writes Codex's hooks file with apply_patch and the trust 
 Deno.test("setup: usage errors exit 2, a missing HOME exits 1", async () => {
   await using box = await sandbox();
   const cases: [string[], RegExp][] = [
-    [[], /missing argument: setup takes <claude\|codex>/],
-    [["vim"], /unknown setup target "vim"; expected claude or codex/],
+    [[], /missing argument: setup takes <claude\|codex\|pi\|git>/],
+    [["vim"], /unknown setup target "vim"; expected claude, codex, pi or git/],
     [["claude", "--user", "--project"], /choose one of --user, --project, not several/],
     [["claude", "--local", "--user"], /choose one of --user, --local/],
-    [["codex", "--local"], /codex has no local hooks file/],
+    [["codex", "--local"], /codex has no local settings file/],
+    [["pi", "--local"], /pi has no local settings file/],
+    [["git", "--user"], /setup git takes no --user/],
+    [["claude", "--allow-network"], /--allow-network is for setup codex only/],
+    [["codex", "--allow-network", "--uninstall"], /cannot be combined with --uninstall/],
     [["claude", "extra"], /too many arguments/],
     [["claude", "--bogus"], /unknown flag --bogus/],
   ];
@@ -327,5 +359,5 @@ Deno.test("setup: usage errors exit 2, a missing HOME exits 1", async () => {
 
   const help = await box.run(["--help"]);
   assert.equal(help.code, 0);
-  assert.match(help.stdout, /^Usage: agentroom setup <claude\|codex>/m);
+  assert.match(help.stdout, /^Usage: agentroom setup <claude\|codex\|pi\|git>/m);
 });

@@ -5,6 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RUN_PERMISSIONS } from "../../scripts/permissions.ts";
 import { shared } from "./redis.ts";
@@ -96,4 +97,15 @@ export async function inBatches<T>(jobs: (() => Promise<T>)[], width = 8): Promi
     out.push(...await Promise.all(jobs.slice(i, i + width).map((job) => job())));
   }
   return out;
+}
+
+/** A directory holding an `agentroom` that runs this checkout's cli.ts, for PATH. */
+export async function agentroomOnPath(root: string): Promise<string> {
+  const bin = join(root, "bin");
+  await Deno.mkdir(bin, { recursive: true });
+  const words = [Deno.execPath(), ...cliArgs([])].map((w) => `'${w}'`).join(" ");
+  await Deno.writeTextFile(join(bin, "agentroom"), `#!/bin/sh\nexec ${words} "$@"\n`, {
+    mode: 0o755,
+  });
+  return `${bin}:/usr/bin:/bin`;
 }
