@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { RoomEvent } from "../src/codec.ts";
-import { AgentroomError, InvalidValueError, NotFoundError } from "../src/errors.ts";
+import { AskPendingError, InvalidValueError, NotFoundError } from "../src/errors.ts";
 import { resolveIdentity } from "../src/identity.ts";
 import { inboxCursor, inboxHistory, markInboxRead, unreadInbox } from "../src/inbox.ts";
 import { ask, pinWelcome, reply, waitForEvent, WELCOME_PAYLOAD } from "../src/messaging.ts";
@@ -383,7 +383,7 @@ Deno.test("ask: a second concurrent ask from the same agent is refused until the
       await assert.rejects(
         ask(bobRoom, { agent: alice, to: carol.agent_id, message: "second", timeoutMs: 1_000 }),
         (error: unknown) =>
-          error instanceof AgentroomError && error.code === "conflict" &&
+          error instanceof AskPendingError && error.code === "ask_pending" &&
           /already has a pending ask/.test(error.message),
       );
       assert.equal(await xlen(other, room.keys.events), length, "the refused ask wrote nothing");

@@ -15,7 +15,8 @@ import type { Room } from "../room.ts";
 import { terminalText } from "../sanitize.ts";
 import { UsageError } from "./_args.ts";
 import type { Command, Context } from "./_context.ts";
-import { conflictError, conflictText, idArg, left, resourcesArg } from "./_coord.ts";
+import { conflictText, idArg, left, resourcesArg } from "./_coord.ts";
+import { conflictError } from "./errors.ts";
 
 function unsafeText(v: Exclude<GuardVerdict, { safe: true }>, me: string): string {
   switch (v.reason) {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { AgentroomError, RedisUnavailableError } from "../errors.ts";
+import { AgentroomError, AskPendingError, RedisUnavailableError } from "../errors.ts";
 import { isNetworkBlocked } from "../redis/connect.ts";
 import { networkBlockedText } from "./setup.ts";
 import { findCommand, parseCommandArgs, UsageError } from "./_args.ts";
@@ -27,8 +27,9 @@ import { who } from "./who.ts";
 import { windowCommand } from "./window.ts";
 import { work } from "./work.ts";
 
-/** Exit codes of the CLI. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, conflict: 3 } as const;
+import { CliError, EXIT } from "./errors.ts";
+
+export { EXIT } from "./errors.ts";
 
 /** Every command, in help order. */
 export const COMMANDS: readonly Command[] = [
@@ -144,6 +145,15 @@ function report(out: Output, error: unknown, command: string): number {
     out.error(`${error.message}; ${hint}`);
     return EXIT.usage;
   }
+  if (error instanceof CliError) {
+    out.error(error.message);
+    return error.exitCode;
+  }
+  // a second ask while one is pending is contention, like a lost claim
+  if (error instanceof AskPendingError) {
+    out.error(error.message);
+    return EXIT.conflict;
+  }
   if (error instanceof RedisUnavailableError && isNetworkBlocked(error)) {
     out.error(networkBlockedText(error.address));
     return EXIT.failure;
@@ -156,7 +166,7 @@ function report(out: Output, error: unknown, command: string): number {
   }
   if (error instanceof AgentroomError) {
     out.error(error.message);
-    return error.code === "conflict" ? EXIT.conflict : EXIT.failure;
+    return EXIT.failure;
   }
   const message = error instanceof Error ? error.message : String(error);
   out.error(`internal: ${message}`);
