@@ -23,6 +23,7 @@ import { status } from "./status.ts";
 import { tail } from "./tail.ts";
 import { catalog, claim, done, open, register, release, task } from "./tasks.ts";
 import { version } from "./version.ts";
+import { watch } from "./watch.ts";
 import { who } from "./who.ts";
 import { windowCommand } from "./window.ts";
 import { work } from "./work.ts";
@@ -35,6 +36,7 @@ export { EXIT } from "./errors.ts";
 export const COMMANDS: readonly Command[] = [
   post,
   tail,
+  watch,
   who,
   leave,
   inbox,
