@@ -230,6 +230,37 @@ export async function prepareHarness(name: HarnessName): Promise<HarnessCommand 
   return await harnessCommand(name);
 }
 
+/** What a test file gets: how to run the harness, or why not. */
+export type Prepared =
+  | { state: "ready"; harness: HarnessCommand }
+  | { state: "skipped" }
+  | { state: "failed"; error: Error };
+
+/**
+ * For a test file: installs (or finds) a harness without throwing, so a
+ * failed download becomes one failing test instead of a module load error
+ * that would stop the whole run. Prints a line when skipped.
+ *
+ * @param name the harness
+ * @returns ready, skipped (`AGENTROOM_SKIP_HARNESS=1`) or failed
+ */
+export async function prepareForTests(name: HarnessName): Promise<Prepared> {
+  if (skipRequested()) {
+    const pin = PINS[name];
+    console.log(
+      `harness suite: AGENTROOM_SKIP_HARNESS=1: skipped the ${name} cases ` +
+        `(${pin.pkg}@${pin.version} not installed or run)`,
+    );
+    return { state: "skipped" };
+  }
+  try {
+    await ensureInstalled(name);
+    return { state: "ready", harness: await harnessCommand(name) };
+  } catch (error) {
+    return { state: "failed", error: error as Error };
+  }
+}
+
 if (import.meta.main) {
   const names = (Deno.args.length > 0 ? Deno.args : Object.keys(PINS)) as HarnessName[];
   for (const name of names) {

@@ -11,7 +11,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { prepareHarness } from "../../scripts/harness/install.ts";
+import { prepareForTests } from "../../scripts/harness/install.ts";
 import { ok } from "../support/cli.ts";
 import {
   inOrder,
@@ -40,8 +40,13 @@ import {
   type Workspace,
 } from "./support/workspace.ts";
 
-const claude = await prepareHarness("claude");
-if (!claude) console.log("harness suite: AGENTROOM_SKIP_HARNESS=1: skipped the Claude Code cases");
+const prepared = await prepareForTests("claude");
+const claude = prepared.state === "ready" ? prepared.harness : undefined;
+if (prepared.state === "failed") {
+  Deno.test("harness claude: install the pinned CLI", () => {
+    throw prepared.error;
+  });
+}
 
 /** A case run has agentroom's hooks; its control has them removed. */
 type Variant = "case" | "control";
@@ -193,7 +198,7 @@ async function ownScene(variant: Variant, prefix = ""): Promise<OwnScene> {
 
 Deno.test({
   name: "harness claude: digest, delta, refused edit, SESSION_ENDED (case and control)",
-  ignore: !claude,
+  ignore: claude === undefined,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn(t) {
@@ -246,7 +251,7 @@ Deno.test({
 
 Deno.test({
   name: "harness claude: a lease taken through the Bash tool does not block the same session",
-  ignore: !claude,
+  ignore: claude === undefined,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {

@@ -12,7 +12,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { prepareHarness } from "../../scripts/harness/install.ts";
+import { prepareForTests } from "../../scripts/harness/install.ts";
 import { ok } from "../support/cli.ts";
 import type { ModelServer } from "./support/anthropic.ts";
 import { responsesInOrder, type ResponsesReply, startResponsesServer } from "./support/openai.ts";
@@ -37,8 +37,13 @@ import {
   type Workspace,
 } from "./support/workspace.ts";
 
-const codex = await prepareHarness("codex");
-if (!codex) console.log("harness suite: AGENTROOM_SKIP_HARNESS=1: skipped the Codex cases");
+const prepared = await prepareForTests("codex");
+const codex = prepared.state === "ready" ? prepared.harness : undefined;
+if (prepared.state === "failed") {
+  Deno.test("harness codex: install the pinned CLI", () => {
+    throw prepared.error;
+  });
+}
 
 /** The model Codex is told to use (with it, Codex offers `apply_patch` and `exec_command`). */
 const MODEL = "gpt-5.5";
@@ -205,7 +210,7 @@ async function ownScene(variant: Variant, prefix = ""): Promise<OwnScene> {
 
 Deno.test({
   name: "harness codex: digest, delta, refused edit, SESSION_ENDED (case and control)",
-  ignore: !codex,
+  ignore: codex === undefined,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn(t) {
@@ -258,7 +263,7 @@ Deno.test({
 
 Deno.test({
   name: "harness codex: a lease taken through the shell tool does not block the same session",
-  ignore: !codex,
+  ignore: codex === undefined,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
