@@ -7,7 +7,7 @@
 import { LOBBY, roomConfig } from "../src/config.ts";
 import { Fence } from "../src/fence.ts";
 import type { AgentIdentity } from "../src/identity.ts";
-import { resolveIdentity, sanitizeHandle, shortSession } from "../src/identity.ts";
+import { resolveIdentity, sessionToken } from "../src/identity.ts";
 import type { RedisPort } from "../src/redis/port.ts";
 import { Room } from "../src/room.ts";
 import { type EnvLookup, envValue, resolveRoomName } from "../src/process/settings.ts";
@@ -45,6 +45,8 @@ export interface HookContext {
   budget: number;
   /** Environment lookup (for `AGENTROOM_GUARD` and friends). */
   env: EnvLookup;
+  /** The process working directory (when the payload has no `cwd`). */
+  cwd: string;
 }
 
 /**
@@ -56,7 +58,12 @@ export function hookContext(
   options: { input: HookInput; redis: RedisPort; env: EnvLookup; cwd: string; budget: number },
 ): HookContext {
   const { input, redis, env } = options;
-  const token = sanitizeHandle(shortSession(input.session_id));
+  // The same order as the CLI, with the harness's stdin session id standing in for its
+  // variable, so the hooks and the CLI run through the agent's shell tool agree.
+  const token = sessionToken({
+    agentroomSessionId: envValue(env, "AGENTROOM_SESSION_ID"),
+    claudeCodeSessionId: input.session_id,
+  });
   const name = resolveRoomName({}, { cwd: input.cwd ?? options.cwd, env });
   return {
     input,
@@ -68,6 +75,7 @@ export function hookContext(
     fence: new Fence(),
     budget: options.budget,
     env,
+    cwd: options.cwd,
   };
 }
 

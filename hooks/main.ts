@@ -35,7 +35,14 @@ function writeLine(line: string): void {
 export async function hookMain(event: string): Promise<number | undefined> {
   if (!(event in HOOK_EVENTS)) return undefined;
   // A harness that never closes stdin must not hang the hook: reading shares the deadline.
-  const env = (name: string) => Deno.env.get(name);
+  // a variable that is not valid UTF-8 counts as unset: a hook never crashes on it
+  const env = (name: string) => {
+    try {
+      return Deno.env.get(name);
+    } catch {
+      return undefined;
+    }
+  };
   const deadlineMs = deadlineFrom(env);
   const started = performance.now();
   let cancel = () => {};
@@ -51,7 +58,7 @@ export async function hookMain(event: string): Promise<number | undefined> {
     cancel();
   }
   if (stdin === undefined) return 0;
-  const debug = Deno.env.get("AGENTROOM_HOOK_DEBUG") === "1";
+  const debug = env("AGENTROOM_HOOK_DEBUG") === "1";
   return await runHook(event, {
     stdin,
     env,

@@ -13,7 +13,39 @@ import type { HookContext, HookReply } from "./_context.ts";
 /** Most transcript bytes read. */
 export const MAX_TRANSCRIPT_BYTES = 8 << 20;
 
-/** Reads the opening user ask and the number of entries of a JSONL transcript. */
+/**
+ * What the harness wraps around the user's words in a transcript without the
+ * user typing it: Codex opens a rollout with an `<environment_context>`
+ * message (and project instructions); Claude Code may add command wrappers.
+ */
+const NOT_AN_ASK =
+  /^<(environment_context|user_instructions|command-[a-z-]+|local-command-stdout|system-reminder)>|^# AGENTS\.md/;
+
+/** The user's text of one transcript line (Claude Code or a Codex rollout), or "". */
+function userText(entry: unknown): string {
+  const e = entry as { message?: unknown; payload?: unknown } | null;
+  // Claude Code: { message: { role, content } }; Codex rollout: { type: "response_item",
+  // payload: { type: "message", role, content: [{ type: "input_text", text }] } }
+  const message = (e?.message ??
+    ((e?.payload as { type?: unknown } | undefined)?.type === "message"
+      ? e?.payload
+      : undefined)) as
+      | { role?: unknown; content?: unknown }
+      | undefined;
+  if (message?.role !== "user") return "";
+  const content = message.content;
+  const texts = typeof content === "string" ? [content] : Array.isArray(content)
+    ? content
+      .filter((b) => (b?.type === "text" || b?.type === "input_text") && typeof b.text === "string")
+      .map((b) => String(b.text))
+    : [];
+  return texts.map((t) => t.trim()).find((t) => t !== "" && !NOT_AN_ASK.test(t)) ?? "";
+}
+
+/**
+ * Reads the opening user ask and the number of entries of a JSONL transcript
+ * (a Claude Code transcript or a Codex rollout).
+ */
 export async function summarizeTranscript(
   path: string | undefined,
 ): Promise<{ entries: number; ask: string }> {
@@ -37,17 +69,7 @@ export async function summarizeTranscript(
   for (const line of lines) {
     if (ask !== "") break;
     try {
-      const entry = JSON.parse(line);
-      const message = entry?.message;
-      if (message?.role !== "user") continue;
-      const content = message.content;
-      if (typeof content === "string") ask = content.trim();
-      else if (Array.isArray(content)) {
-        const block = content.find((b) =>
-          b?.type === "text" && typeof b.text === "string" && b.text.trim() !== ""
-        );
-        ask = block ? String(block.text).trim() : "";
-      }
+      ask = userText(JSON.parse(line));
     } catch {
       // a torn or foreign line: skip it
     }

@@ -103,10 +103,15 @@ class Stage {
   }
 
   /**
-   * Runs a hook the way Claude Code does: the harness's JSON on stdin, one
-   * JSON line out. Prints the injected context and returns it.
+   * Runs a hook the way Claude Code does: the harness's JSON on stdin, at most
+   * one JSON line out. Prints what the harness would get and returns the
+   * `hookSpecificOutput` (undefined when the hook had nothing to say).
    */
-  async hook(who: string, event: string, payload: Record<string, unknown>): Promise<string> {
+  async hook(
+    who: string,
+    event: string,
+    payload: Record<string, unknown>,
+  ): Promise<Record<string, string> | undefined> {
     const env = Object.fromEntries(
       Object.entries(Deno.env.toObject()).filter(([name]) => !FOREIGN_ENV.test(name)),
     );
@@ -115,6 +120,7 @@ class Stage {
       REPO_ID: "demo",
       BRANCH_NAME: "main",
       NO_COLOR: "1",
+      AGENTROOM_AGENT: who,
     });
     const child = new Deno.Command(Deno.execPath(), {
       args: ["run", ...RUN_PERMISSIONS, CLI, "hook", event],
@@ -132,12 +138,24 @@ class Stage {
     const output = await child.output();
     const stdout = new TextDecoder().decode(output.stdout);
     console.log(`\n${who}'s harness $ agentroom hook ${event} <<< '${JSON.stringify(payload)}'`);
-    if (output.code !== 0 || stdout.trim() === "") {
-      throw new StepFailed(`hook ${event} printed nothing (exit ${output.code})`);
+    if (output.code !== 0) throw new StepFailed(`hook ${event} exited ${output.code}`);
+    if (stdout.trim() === "") {
+      console.log(indented("(no output: nothing to add)"));
+      return undefined;
     }
-    const context: string = JSON.parse(stdout).hookSpecificOutput.additionalContext;
-    console.log(indented(`(additionalContext, injected into ${who}'s session:)\n${context}`));
-    return context;
+    const out: Record<string, string> = JSON.parse(stdout).hookSpecificOutput;
+    if (out.permissionDecision) {
+      console.log(indented(
+        `(permissionDecision: ${out.permissionDecision}; the reason ${who}'s model sees:)\n` +
+          out.permissionDecisionReason,
+      ));
+    } else {
+      console.log(indented(
+        `(additionalContext, injected into ${who}'s session:)\n` +
+          out.additionalContext,
+      ));
+    }
+    return out;
   }
 
   #prompt(agent: Agent, args: string[], suffix = ""): void {
@@ -383,12 +401,19 @@ const catchingUp: Scene = {
 };
 
 const leaving: Scene = {
-  title: "Both leave",
+  title: "Everyone leaves",
   async play(stage) {
     await stage.run(alice, ["leave"]);
     await stage.run(bob, ["leave"]);
-    const who = await stage.run(alice, ["who"]);
-    expect(who.stdout.includes("nobody here"), "who should show nobody after both left");
+    stage.say("carol's Claude Code session ends: its SessionEnd hook clears carol's presence");
+    await stage.hook("carol", "session-end", {
+      session_id: CAROL_SESSION,
+      cwd: ROOT,
+      hook_event_name: "SessionEnd",
+      reason: "exit",
+    });
+    const who = await stage.run(alice, ["who", "--all"]);
+    expect(who.stdout.includes("nobody here"), "who should show nobody after all left");
   },
 };
 
@@ -418,6 +443,9 @@ const racing: Scene = {
   },
 };
 
+/** Carol's Claude Code session id (the hooks get it on stdin). */
+const CAROL_SESSION = "c3d9e2f1-7a6b-4c5d-8e9f-0a1b2c3d4e5f";
+
 const leasing: Scene = {
   title: "A lease guards a directory",
   async play(stage) {
@@ -442,12 +470,24 @@ const leasing: Scene = {
       "carol opens Claude Code in the same repository: its SessionStart hook shows the room",
     );
     const digest = await stage.hook("carol", "session-start", {
-      session_id: "c3d9e2f1-7a6b-4c5d-8e9f-0a1b2c3d4e5f",
+      session_id: CAROL_SESSION,
       cwd: ROOT,
       hook_event_name: "SessionStart",
       source: "startup",
     });
-    expect(digest.includes("alice-a1f4"), "the digest should show alice's lease");
+    expect(
+      digest?.additionalContext?.includes("alice-a1f4") === true,
+      "the digest should show alice's lease",
+    );
+    stage.say("carol's model tries to edit a file inside it: PreToolUse denies it before it runs");
+    const denied = await stage.hook("carol", "pre-tool-use", {
+      session_id: CAROL_SESSION,
+      cwd: ROOT,
+      hook_event_name: "PreToolUse",
+      tool_name: "Edit",
+      tool_input: { file_path: `${ROOT}src/db/schema.sql`, old_string: "a", new_string: "b" },
+    });
+    expect(denied?.permissionDecision === "deny", "the edit of a leased file should be denied");
     stage.say("alice is done and releases the lease; bob's guard now passes");
     await stage.run(alice, ["lease", "release", id]);
     await stage.run(bob, ["guard", "path:src/db/schema.sql"]);

@@ -24,6 +24,8 @@ export interface AgentIdentity {
 export interface SessionSources {
   /** `AGENTROOM_SESSION_ID` */
   agentroomSessionId?: string;
+  /** `CLAUDE_CODE_SESSION_ID` (what Claude Code exports to hooks and its Bash tool) */
+  claudeCodeSessionId?: string;
   /** `CLAUDE_SESSION_ID` */
   claudeSessionId?: string;
   /** `CODEX_THREAD_ID` */
@@ -44,31 +46,49 @@ export const MAX_HANDLE_LENGTH = 100;
 
 /**
  * Replaces characters that break ids or key patterns (`:` `*` `?` `[` `]`,
- * whitespace and control characters) with `-`. Other characters are kept.
+ * whitespace and control characters) and characters that reorder or hide
+ * text (bidi controls, zero-width characters) with `-`. Other characters are kept.
  *
  * @param handle raw handle
  * @returns the sanitised handle
  */
 export function sanitizeHandle(handle: string): string {
   // deno-lint-ignore no-control-regex
-  return handle.replace(/[:*?[\]\s\u0000-\u001f\u007f-\u009f]/gu, "-");
+  return handle.replace(
+    /[:*?[\]\s\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/gu,
+    "-",
+  );
 }
 
+/** A session id kept as its own token: short, and only letters, digits, `.`, `_`, `-`. */
+const PLAIN_TOKEN = /^[A-Za-z0-9._-]{1,16}$/;
+
 /**
- * Shortens a session id to its first 8 characters (`session` when empty).
+ * The token of a session id, derived from the whole id: a short id made of
+ * safe characters is kept as it is (`s1`, `reviewer-2`); anything else (a
+ * UUID, a terminal id) becomes 12 hex digits of its 64-bit FNV-1a hash. Never
+ * a prefix: Codex ids are UUIDv7, whose first digits are a timestamp that two
+ * sessions started in the same minute share. Empty gives `session`.
  *
- * @param id a session id such as a UUID
- * @returns the short token
+ * @param id a session id as the harness gives it
+ * @returns the token
  */
-export function shortSession(id: string): string {
-  if (id === "") return "session";
-  return Array.from(id).slice(0, 8).join("");
+export function sessionTokenOf(id: string): string {
+  const text = id.trim();
+  if (text === "") return "session";
+  if (PLAIN_TOKEN.test(text)) return text;
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of new TextEncoder().encode(text)) {
+    hash = ((hash ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return hash.toString(16).padStart(16, "0").slice(0, 12);
 }
 
 /**
  * Picks the session token: the first non-empty of `AGENTROOM_SESSION_ID`,
- * `CLAUDE_SESSION_ID`, `CODEX_THREAD_ID`, `TERM_SESSION_ID` (shortened to 8
- * characters), else `<host>-<ppid>`. The result is sanitised like a handle.
+ * `CLAUDE_CODE_SESSION_ID`, `CLAUDE_SESSION_ID`, `CODEX_THREAD_ID`,
+ * `TERM_SESSION_ID` (through {@linkcode sessionTokenOf}), else
+ * `<host>-<ppid>`. The result is sanitised like a handle.
  *
  * @param sources candidate values
  * @returns the session token
@@ -76,11 +96,12 @@ export function shortSession(id: string): string {
 export function sessionToken(sources: SessionSources): string {
   const explicit = [
     sources.agentroomSessionId,
+    sources.claudeCodeSessionId,
     sources.claudeSessionId,
     sources.codexThreadId,
     sources.termSessionId,
   ].find((value) => value !== undefined && value.trim() !== "");
-  if (explicit !== undefined) return sanitizeHandle(shortSession(explicit.trim()));
+  if (explicit !== undefined) return sanitizeHandle(sessionTokenOf(explicit));
   const host = sources.hostname?.trim() || DEFAULT_HANDLE;
   return sanitizeHandle(`${host}-${sources.ppid ?? 0}`);
 }

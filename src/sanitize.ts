@@ -28,11 +28,16 @@ const TERMINAL_SEQUENCES = new RegExp(
  * @returns text safe to print on a terminal
  */
 export function terminalText(text: string): string {
-  return text.replace(TERMINAL_SEQUENCES, "").replace(
-    /[\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu,
-    "",
-  );
+  return text.replace(TERMINAL_SEQUENCES, "").replace(INVISIBLE, "");
 }
+
+/**
+ * Characters that reorder or hide text: bidi controls (U+061C, U+200E/F,
+ * U+202A–E, U+2066–9), zero-width and invisible formatting characters
+ * (U+200B–D, U+2060–4, U+FEFF, U+180E, U+00AD) and line/paragraph separators.
+ */
+const INVISIBLE =
+  /[\u00ad\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/gu;
 
 /**
  * Replaces newlines and other control characters with single spaces, for

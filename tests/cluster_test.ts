@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { LOBBY, roomConfig } from "../src/config.ts";
 import { guardResources } from "../src/coordination/guard.ts";
-import { type AgentIdentity, resolveIdentity } from "../src/identity.ts";
+import { type AgentIdentity, resolveIdentity, sessionTokenOf } from "../src/identity.ts";
 import { markInboxRead, unreadInbox } from "../src/inbox.ts";
 import { clusterSlot, roomKeys } from "../src/keys.ts";
 import { acquireLease, releaseLease, renewLease } from "../src/coordination/leases.ts";
@@ -484,10 +484,10 @@ Deno.test("Redis Cluster (3 masters): every script runs on every master; CLI and
         assert.ok(context.includes(note.id), `the note is in the digest:\n${context}`);
         assert.ok(context.includes(`path:src/db`), `the lease is a blocker:\n${context}`);
 
-        const who = JSON.parse(expectExit(await bob(["who", "--json"]), 0, "who").stdout);
+        const who = JSON.parse(expectExit(await bob(["who", "--json", "--all"]), 0, "who").stdout);
         assert.deepEqual(
           who.agents.map((a: { agent_id: string }) => a.agent_id).sort(),
-          ["alice-aaaa1111", "bob-bbbb2222", `cli-${session.slice(0, 8)}`],
+          ["alice-aaaa1111", "bob-bbbb2222", `cli-${sessionTokenOf(session)}`],
         );
 
         // the room's keys are on its master, not on the seed

@@ -5,7 +5,7 @@ import {
   resolveIdentity,
   sanitizeHandle,
   sessionToken,
-  shortSession,
+  sessionTokenOf,
 } from "../src/identity.ts";
 import { InvalidValueError } from "../src/errors.ts";
 
@@ -18,27 +18,51 @@ Deno.test("sanitizeHandle() replaces pattern and separator characters with '-'",
 
 Deno.test("sessionToken() follows the documented precedence", () => {
   const all = {
-    agentroomSessionId: "aaaaaaaa-1",
-    claudeSessionId: "bbbbbbbb-2",
-    codexThreadId: "cccccccc-3",
-    termSessionId: "dddddddd-4",
+    agentroomSessionId: "aaaa-1",
+    claudeCodeSessionId: "bbbb-2",
+    claudeSessionId: "cccc-3",
+    codexThreadId: "dddd-4",
+    termSessionId: "eeee-5",
     hostname: "box",
     ppid: 42,
   };
-  assert.equal(sessionToken(all), "aaaaaaaa");
-  assert.equal(sessionToken({ ...all, agentroomSessionId: "" }), "bbbbbbbb");
+  assert.equal(sessionToken(all), "aaaa-1");
+  assert.equal(sessionToken({ ...all, agentroomSessionId: "" }), "bbbb-2");
   assert.equal(
-    sessionToken({ ...all, agentroomSessionId: undefined, claudeSessionId: " " }),
-    "cccccccc",
+    sessionToken({ ...all, agentroomSessionId: " ", claudeCodeSessionId: "" }),
+    "cccc-3",
   );
   assert.equal(
-    sessionToken({ termSessionId: "w0t0p0:ABCD", hostname: "box", ppid: 1 }),
-    "w0t0p0-A",
+    sessionToken({
+      ...all,
+      agentroomSessionId: undefined,
+      claudeCodeSessionId: undefined,
+      claudeSessionId: " ",
+    }),
+    "dddd-4",
   );
+  assert.equal(sessionToken({ termSessionId: "eeee-5", hostname: "box", ppid: 1 }), "eeee-5");
   assert.equal(sessionToken({ hostname: "box", ppid: 42 }), "box-42");
   assert.equal(sessionToken({ ppid: 7 }), "cli-7");
-  assert.equal(shortSession(""), "session");
-  assert.equal(shortSession("ünïcødé-long"), "ünïcødé-");
+});
+
+Deno.test("sessionTokenOf() derives the token from the whole id, never a prefix", () => {
+  assert.equal(sessionTokenOf(""), "session");
+  assert.equal(sessionTokenOf(" s1 "), "s1");
+  assert.equal(sessionTokenOf("reviewer_2.b"), "reviewer_2.b");
+  // Codex thread ids are UUIDv7: two sessions started in the same minute share the
+  // first 8 (even 12) hex digits, a timestamp. Their tokens must differ.
+  const a = sessionTokenOf("019a4f3c-7d21-7b8e-9c4d-2f1a3b5c7d9e");
+  const b = sessionTokenOf("019a4f3c-7d21-7f00-8a11-0b2c4d6e8f10");
+  assert.match(a, /^[0-9a-f]{12}$/);
+  assert.match(b, /^[0-9a-f]{12}$/);
+  assert.notEqual(a, b);
+  // stable across calls (hooks and the CLI must agree)
+  assert.equal(sessionTokenOf("019a4f3c-7d21-7b8e-9c4d-2f1a3b5c7d9e"), a);
+  // unsafe or long ids are hashed too: no separator or control character survives
+  assert.match(sessionTokenOf("w0t0p0:ABCD"), /^[0-9a-f]{12}$/);
+  assert.match(sessionTokenOf("x\u202ey"), /^[0-9a-f]{12}$/);
+  assert.match(sessionTokenOf("ünïcødé"), /^[0-9a-f]{12}$/);
 });
 
 Deno.test("qualifyAgent() is idempotent and never double-qualifies", () => {

@@ -174,27 +174,29 @@ export function conflictText(c: ResourceConflict, me: string): string {
   if (c.kind === "lease") {
     const remaining = left(c.expiresAt, c.checkedAt);
     if (c.owner === me) {
-      return `${at} in your own lease ${c.leaseId} (${remaining} left); ` +
-        `renew it with 'agentroom lease renew ${c.leaseId}' or release it first`;
+      return `${at} in your own lease ${terminalText(c.leaseId)} (${remaining} left); ` +
+        `renew it with 'agentroom lease renew ${terminalText(c.leaseId)}' or release it first`;
     }
-    return `${at}, leased by ${owner} (lease ${c.leaseId}, ${remaining} left); ` +
+    return `${at}, leased by ${owner} (lease ${terminalText(c.leaseId)}, ${remaining} left); ` +
       `wait for it to be released or ask ${owner} to release it`;
   }
   if (c.state === "pending") {
-    return `${at} in the pending quiet window ${c.windowId} requested by ${owner} ` +
+    return `${at} in the pending quiet window ${terminalText(c.windowId)} requested by ${owner} ` +
       `(ack deadline in ${left(c.expiresAt, c.checkedAt)}); acknowledge it with ` +
-      `'agentroom window ack ${c.windowId}' if you are asked, release overlapping leases, ` +
+      `'agentroom window ack ${
+        terminalText(c.windowId)
+      }' if you are asked, release overlapping leases, ` +
       `and wait until it ends`;
   }
-  return `${at} in the active quiet window ${c.windowId} of ${owner} ` +
+  return `${at} in the active quiet window ${terminalText(c.windowId)} of ${owner} ` +
     `(${left(c.expiresAt, c.checkedAt)} left); wait until it is released`;
 }
 
 /** One line for `lease list` and `status`. */
 export function leaseLine(l: Lease, now: number): string {
-  return `${l.id}  ${terminalText(l.owner)}  ${terminalText(l.resources.join(", "))}  (${
-    left(l.expires_at, now)
-  } left)  ${terminalText(l.purpose)}`;
+  return `${terminalText(l.id)}  ${terminalText(l.owner)}  ${
+    terminalText(l.resources.join(", "))
+  }  (${left(l.expires_at, now)} left)  ${terminalText(l.purpose)}`;
 }
 
 /** One line for `window status` and `status`. */
@@ -204,7 +206,7 @@ export function windowLine(w: QuietWindow, now: number): string {
     : w.state === "active"
     ? `${left(w.expires_at, now)} left`
     : "ended";
-  return `${w.id}  ${w.state.padEnd(9)} ${terminalText(w.owner)}  ${
+  return `${terminalText(w.id)}  ${terminalText(w.state).padEnd(9)} ${terminalText(w.owner)}  ${
     terminalText(w.resources.join(", "))
   }  (${when})  ${terminalText(w.purpose)}`;
 }

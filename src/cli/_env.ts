@@ -5,6 +5,7 @@
  * @module
  */
 import type { RedisEndpoint } from "../redis/url.ts";
+import { UsageError } from "./_args.ts";
 import { envValue, resolveToken as tokenFrom } from "../process/settings.ts";
 
 export { resolveCluster, resolveEndpoint, resolveRoomName } from "../process/settings.ts";
@@ -27,8 +28,19 @@ export interface Settings {
   cluster: boolean;
 }
 
-/** The process environment as a lookup function. */
-export const processEnv = (name: string): string | undefined => Deno.env.get(name);
+/**
+ * The process environment as a lookup function. A variable that is not valid
+ * UTF-8 is a usage error naming it (never a crash).
+ */
+export const processEnv = (name: string): string | undefined => {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    throw new UsageError(
+      `environment variable ${name} is not valid UTF-8; unset it or fix its value`,
+    );
+  }
+};
 
 /** Reads one environment variable, treating empty as unset. */
 export function env(name: string): string | undefined {

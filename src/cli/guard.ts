@@ -9,8 +9,8 @@
 import type { ResourceConflict } from "../coordination/shared.ts";
 import { guardResources, type GuardVerdict } from "../coordination/guard.ts";
 import { MAX_RESOURCES, parseResource } from "../coordination/resources.ts";
-import { refreshPresence } from "../presence.ts";
 import { gitText, runGit } from "../process/git_command.ts";
+import type { AgentIdentity } from "../identity.ts";
 import type { Room } from "../room.ts";
 import { terminalText } from "../sanitize.ts";
 import { UsageError } from "./_args.ts";
@@ -66,19 +66,20 @@ interface Held {
 }
 
 /**
- * Every conflict among `resources`, not only the first: guards in batches
- * and, when a resource conflicts, records it and asks again for the rest.
+ * Every conflict among `resources`, not only the first (the guard reports one
+ * per conflicting resource), in batches of {@linkcode MAX_RESOURCES}.
  */
-async function allConflicts(room: Room, me: string, resources: string[]): Promise<Held[]> {
+async function allConflicts(room: Room, me: AgentIdentity, resources: string[]): Promise<Held[]> {
   const found: Held[] = [];
   for (let i = 0; i < resources.length; i += MAX_RESOURCES) {
-    let batch = resources.slice(i, i + MAX_RESOURCES);
-    while (batch.length > 0) {
-      const verdict = await guardResources(room, { agentId: me, resources: batch });
-      if (verdict.safe || verdict.reason !== "conflict") break;
-      const hit = verdict.conflict;
-      found.push({ path: hit.resource.slice("path:".length), conflict: hit });
-      batch = batch.filter((r) => r !== hit.resource);
+    const verdict = await guardResources(room, {
+      agentId: me.agent_id,
+      sessionId: me.session_id,
+      resources: resources.slice(i, i + MAX_RESOURCES),
+    });
+    if (verdict.safe || verdict.reason !== "conflict") continue;
+    for (const c of verdict.conflicts) {
+      found.push({ path: c.resource.slice("path:".length), conflict: c });
     }
   }
   return found;
@@ -87,8 +88,10 @@ async function allConflicts(room: Room, me: string, resources: string[]): Promis
 function holderText(c: ResourceConflict): string {
   const owner = terminalText(c.owner);
   return c.kind === "lease"
-    ? `leased by ${owner} (lease ${c.leaseId}, ${left(c.expiresAt, c.checkedAt)} left)`
-    : `in the ${c.state} quiet window ${c.windowId} of ${owner}`;
+    ? `leased by ${owner} (lease ${terminalText(c.leaseId)}, ${
+      left(c.expiresAt, c.checkedAt)
+    } left)`
+    : `in the ${terminalText(c.state)} quiet window ${terminalText(c.windowId)} of ${owner}`;
 }
 
 async function guardStaged(ctx: Context): Promise<number> {
@@ -115,7 +118,7 @@ async function guardStaged(ctx: Context): Promise<number> {
   const me = ctx.identity;
   const held = resources.length === 0
     ? []
-    : await allConflicts(await ctx.room(), me.agent_id, [...new Set(resources)]);
+    : await allConflicts(await ctx.room(), me, [...new Set(resources)]);
   const report = {
     safe: held.length === 0,
     staged: paths.length,
@@ -184,7 +187,7 @@ export const guard: Command = {
     "overlaps a resource (exit 3, naming the holder). Your own leases and windows are never",
     "conflicts for you. --lease ID: you act under that lease; it must be live and yours, and",
     "only it counts as holding. --require-held: every resource must be covered by your lease",
-    "(or your active window). Writes nothing except refreshing your presence.",
+    "(or your active window). What your session holds under any handle is yours. Writes nothing.",
     "",
     "--staged: checks every path staged for commit ('git diff --cached') as path:<repo path>",
     "and names every held one (exit 3). This is what the pre-commit hook of 'setup git' runs.",
@@ -214,11 +217,11 @@ export const guard: Command = {
     const room = await ctx.room();
     const verdict = await guardResources(room, {
       agentId: agent.agent_id,
+      sessionId: agent.session_id,
       resources,
       leaseId,
       requireHeld: ctx.bool("require-held"),
     });
-    await refreshPresence(room, agent);
     if (verdict.safe) {
       if (ctx.json) {
         ctx.out.json({ safe: true, held: verdict.held, checked_at: verdict.checkedAt });

@@ -76,8 +76,12 @@ export const inbox: Command = {
     }
     for (const entry of entries) printEvent(ctx, entry.event);
     const last = entries.at(-1);
-    if (last && !ctx.bool("all")) await markInboxRead(room, { recipient, inboxId: last.inbox_id });
-    await refreshPresence(room, me);
+    if (!ctx.bool("all")) {
+      // reading unread messages marks them read: a write, so it counts as presence;
+      // `inbox --all` only reads
+      if (last) await markInboxRead(room, { recipient, inboxId: last.inbox_id });
+      await refreshPresence(room, me);
+    }
     return 0;
   },
 };

@@ -51,7 +51,7 @@ export const status: Command = {
           "work",
           s.work_count,
           s.work.map((w) =>
-            `${terminalText(w.agent_id)}  ${w.state}  ${terminalText(w.scope)}: ${
+            `${terminalText(w.agent_id)}  ${terminalText(w.state)}  ${terminalText(w.scope)}: ${
               terminalText(w.summary)
             }${w.to ? `  -> ${terminalText(w.to)}` : ""}`
           ),
@@ -60,7 +60,9 @@ export const status: Command = {
           "open tasks",
           s.open_tasks.length,
           s.open_tasks.map((t) =>
-            `${t.id}  ${terminalText(t.type)}  ${terminalText(payloadText(t.payload))}`
+            `${terminalText(t.id)}  ${terminalText(t.type)}  ${
+              terminalText(payloadText(t.payload))
+            }`
           ),
         ),
         ...section(

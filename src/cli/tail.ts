@@ -5,7 +5,6 @@
  */
 import type { RoomEvent } from "../codec.ts";
 import { sanitizeHandle } from "../identity.ts";
-import { refreshPresence } from "../presence.ts";
 import { type Room, validateStreamId } from "../room.ts";
 import { intFlag, listFlag, parseDuration, UsageError } from "./_args.ts";
 import type { Command, Context } from "./_context.ts";
@@ -83,12 +82,12 @@ export const tail: Command = {
       : await room.recentSince(cursor, scan);
     const shown = (filter ? batch.filter(filter) : batch).slice(-count);
     for (const event of shown) print(ctx, event);
+    // reading leaves no presence behind (a shell without a session variable would
+    // otherwise add an anonymous entry to `who` on every run)
     if (ctx.bool("follow")) {
-      await refreshPresence(room, ctx.identity);
       await follow(ctx, room, batch.at(-1)?.id ?? cursor ?? "0-0", filter);
       return 0;
     }
-    await refreshPresence(room, ctx.identity);
     return 0;
   },
 };

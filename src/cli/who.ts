@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { roster } from "../presence.ts";
+import { DEFAULT_HANDLE } from "../identity.ts";
+import { type PresenceEntry, roster } from "../presence.ts";
 import { claimLoad } from "../tasks.ts";
 import { terminalText } from "../sanitize.ts";
 import type { Command, Context } from "./_context.ts";
@@ -13,19 +14,27 @@ import { formatDuration } from "./_output.ts";
 export const who: Command = {
   name: "who",
   summary: "list agents present in the room",
-  usage: "who [--json]",
+  usage: "who [--all] [--json]",
   details: [
     "Presence is liveness, not attendance: an agent that never runs agentroom is invisible,",
     "so an empty roster is no proof that nobody is working. Entries expire 15m after the",
-    "agent's last command.",
+    "agent's last command. Anonymous entries (the default handle `cli`, no role or",
+    "description, no claims) are hidden and counted unless --all is given.",
   ],
-  examples: ["who", "who --json --repo lobby"],
-  flags: {},
+  examples: ["who", "who --all", "who --json --repo lobby"],
+  flags: {
+    all: { type: "boolean", help: "also list anonymous role-less entries" },
+  },
   args: { min: 0, max: 0, what: "" },
   run: async (ctx: Context) => {
     const me = ctx.identity.agent_id;
     const room = await ctx.room();
-    const [entries, load] = await Promise.all([roster(room), claimLoad(room)]);
+    const [everyone, load] = await Promise.all([roster(room), claimLoad(room)]);
+    const anonymous = (e: PresenceEntry) =>
+      e.description === "" && (e.identity.handle === DEFAULT_HANDLE || e.identity.handle === "") &&
+      e.identity.agent_id !== me && (load.get(e.identity.agent_id) ?? 0) === 0;
+    const entries = ctx.bool("all") ? everyone : everyone.filter((e) => !anonymous(e));
+    const hidden = everyone.length - entries.length;
     if (ctx.json) {
       ctx.out.json({
         room: { repo: room.config.repo, branch: room.config.branch },
@@ -38,11 +47,18 @@ export const who: Command = {
           claims: load.get(e.identity.agent_id) ?? 0,
           you: e.identity.agent_id === me,
         })),
+        hidden,
       });
       return 0;
     }
+    const hiddenNote = hidden > 0
+      ? `(${hidden} anonymous role-less ${
+        hidden === 1 ? "entry" : "entries"
+      } hidden; --all shows them)`
+      : "";
     if (entries.length === 0) {
       ctx.out.line("(nobody here; absence from this list is no proof that nobody is working)");
+      if (hiddenNote) ctx.out.line(hiddenNote);
       return 0;
     }
     for (const e of entries) {
@@ -56,6 +72,7 @@ export const who: Command = {
         })${you}`,
       );
     }
+    if (hiddenNote) ctx.out.line(hiddenNote);
     return 0;
   },
 };

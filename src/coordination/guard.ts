@@ -19,11 +19,14 @@
  * safe. Conflicts are reported before lease and holding problems.
  *
  * Unlike the Go original, the caller's own leases and windows are never
- * conflicts for the caller: they are its reservations.
+ * conflicts for the caller: they are its reservations. "Own" means held by
+ * the caller's session under any handle, when {@linkcode GuardOptions.sessionId}
+ * is given (a harness's subagents share its session, so they never conflict
+ * with each other).
  *
  * @module
  */
-import { coordKeys, decodeLease, decodeWindow } from "./shared.ts";
+import { coordKeys, decodeLease, decodeWindow, heldBySelf } from "./shared.ts";
 import type { Lease, QuietWindow, ResourceConflict } from "./shared.ts";
 import { covers, normalizeResources } from "./resources.ts";
 import type { Room } from "../room.ts";
@@ -33,6 +36,11 @@ import { GUARD } from "../scripts.ts";
 export interface GuardOptions {
   /** The caller's agent id. */
   agentId: string;
+  /**
+   * The caller's session token: what this session holds under any handle is
+   * the caller's too (never a conflict). Omit to compare agent ids only.
+   */
+  sessionId?: string;
   /** The resources about to be used. */
   resources: readonly string[];
   /** The lease the caller acts under: it must be live and the caller's. */
@@ -44,7 +52,15 @@ export interface GuardOptions {
 /** The guard's answer. `checkedAt` is the Redis server time of the read (Unix ms). */
 export type GuardVerdict =
   | { safe: true; held: string[]; checkedAt: number }
-  | { safe: false; reason: "conflict"; conflict: ResourceConflict; checkedAt: number }
+  | {
+    safe: false;
+    reason: "conflict";
+    /** The first conflict (in resource order). */
+    conflict: ResourceConflict;
+    /** One conflict per requested resource that has one, in resource order. */
+    conflicts: ResourceConflict[];
+    checkedAt: number;
+  }
   | { safe: false; reason: "lease_missing"; leaseId: string; checkedAt: number }
   | { safe: false; reason: "not_owner"; leaseId: string; owner: string; checkedAt: number }
   | { safe: false; reason: "not_held"; resource: string; checkedAt: number };
@@ -79,6 +95,7 @@ export async function guardResources(room: Room, options: GuardOptions): Promise
   const reply = await room.redis.evalScript(GUARD, coordKeys(room), [
     options.agentId,
     options.leaseId ?? "",
+    options.sessionId ?? "",
     ...resources,
   ]) as [number, string[], string[], string];
   const now = Number(reply[0]);
@@ -104,57 +121,53 @@ export async function guardResources(room: Room, options: GuardOptions): Promise
  */
 export function decideGuard(
   lookup: GuardLookup,
-  options: Pick<GuardOptions, "agentId" | "leaseId" | "requireHeld">,
+  options: Pick<GuardOptions, "agentId" | "sessionId" | "leaseId" | "requireHeld">,
 ): GuardVerdict {
-  const me = options.agentId;
+  const mine = (record: { owner: string; session?: string }) =>
+    heldBySelf(record, options.agentId, options.sessionId);
   const checkedAt = lookup.now;
+  const conflicts: ResourceConflict[] = [];
   for (const r of lookup.resources) {
-    const lease = lookup.leases.find((h) => h.requested === r && h.lease.owner !== me);
+    const lease = lookup.leases.find((h) => h.requested === r && !mine(h.lease));
     if (lease) {
       const { held, lease: l } = lease;
-      return {
-        safe: false,
-        reason: "conflict",
+      conflicts.push({
+        kind: "lease",
+        resource: r,
+        conflictsWith: held,
+        owner: l.owner,
+        leaseId: l.id,
+        expiresAt: l.expires_at,
         checkedAt,
-        conflict: {
-          kind: "lease",
-          resource: r,
-          conflictsWith: held,
-          owner: l.owner,
-          leaseId: l.id,
-          expiresAt: l.expires_at,
-          checkedAt,
-        },
-      };
+      });
+      continue;
     }
-    const window = lookup.windows.find((h) => h.requested === r && h.window.owner !== me);
+    const window = lookup.windows.find((h) => h.requested === r && !mine(h.window));
     if (window) {
       const { held, window: w } = window;
-      return {
-        safe: false,
-        reason: "conflict",
+      conflicts.push({
+        kind: "window",
+        resource: r,
+        conflictsWith: held,
+        owner: w.owner,
+        windowId: w.id,
+        state: w.state,
+        expiresAt: w.expires_at,
         checkedAt,
-        conflict: {
-          kind: "window",
-          resource: r,
-          conflictsWith: held,
-          owner: w.owner,
-          windowId: w.id,
-          state: w.state,
-          expiresAt: w.expires_at,
-          checkedAt,
-        },
-      };
+      });
     }
+  }
+  if (conflicts.length > 0) {
+    return { safe: false, reason: "conflict", conflict: conflicts[0]!, conflicts, checkedAt };
   }
   const leaseId = options.leaseId;
   if (leaseId !== undefined && leaseId !== "") {
     if (!lookup.named) return { safe: false, reason: "lease_missing", leaseId, checkedAt };
-    if (lookup.named.owner !== me) {
+    if (!mine(lookup.named)) {
       return { safe: false, reason: "not_owner", leaseId, owner: lookup.named.owner, checkedAt };
     }
   }
-  const held = lookup.resources.filter((r) => isHeld(lookup, r, me, leaseId || undefined));
+  const held = lookup.resources.filter((r) => isHeld(lookup, r, mine, leaseId || undefined));
   if (options.requireHeld) {
     const missing = lookup.resources.find((r) => !held.includes(r));
     if (missing !== undefined) {
@@ -164,15 +177,18 @@ export function decideGuard(
   return { safe: true, held, checkedAt };
 }
 
-function isHeld(lookup: GuardLookup, r: string, me: string, leaseId: string | undefined): boolean {
+function isHeld(
+  lookup: GuardLookup,
+  r: string,
+  mine: (record: { owner: string; session?: string }) => boolean,
+  leaseId: string | undefined,
+): boolean {
   if (leaseId !== undefined) {
     return lookup.named !== undefined && lookup.named.resources.some((h) => covers(h, r));
   }
-  return lookup.leases.some((h) =>
-    h.requested === r && h.lease.owner === me && covers(h.held, r)
-  ) ||
+  return lookup.leases.some((h) => h.requested === r && mine(h.lease) && covers(h.held, r)) ||
     lookup.windows.some((h) =>
-      h.requested === r && h.window.owner === me && h.window.state === "active" &&
+      h.requested === r && mine(h.window) && h.window.state === "active" &&
       covers(h.held, r)
     );
 }

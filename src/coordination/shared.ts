@@ -29,6 +29,11 @@ export interface Lease {
   id: string;
   /** Agent id of the holder. */
   owner: string;
+  /**
+   * The holder's session token, when recorded: every agent of that session
+   * (any handle, e.g. a harness's subagents) treats the lease as its own.
+   */
+  session?: string;
   /** What the holder said it is for. */
   purpose: string;
   /** Normalised, sorted resources. */
@@ -83,6 +88,8 @@ export interface QuietWindow {
   id: string;
   /** Agent id of the requester. */
   owner: string;
+  /** The requester's session token, when recorded (see {@linkcode Lease.session}). */
+  session?: string;
   /** What it is for. */
   purpose: string;
   /** Normalised, sorted resources. */
@@ -208,12 +215,31 @@ export function checkPurpose(purpose: string): string {
   return text;
 }
 
+/**
+ * Whether a lease or window is the caller's: its owner is the caller, or the
+ * caller's session took it under another handle. Nothing a session holds is a
+ * conflict for that session.
+ *
+ * @param record a lease or window
+ * @param agentId the caller's agent id
+ * @param sessionId the caller's session token, when known
+ */
+export function heldBySelf(
+  record: { owner: string; session?: string },
+  agentId: string,
+  sessionId?: string,
+): boolean {
+  return record.owner === agentId ||
+    (sessionId !== undefined && sessionId !== "" && record.session === sessionId);
+}
+
 /** Decodes a stored lease. */
 export function decodeLease(json: string): Lease {
   const l = JSON.parse(json) as Lease;
   return {
     id: l.id,
     owner: l.owner,
+    ...(typeof l.session === "string" && l.session !== "" ? { session: l.session } : {}),
     purpose: l.purpose,
     resources: [...(l.resources ?? [])],
     created_at: l.created_at,
@@ -233,6 +259,7 @@ export function decodeWindow(json: string, now: number): QuietWindow {
   return {
     id: w.id,
     owner: w.owner,
+    ...(typeof w.session === "string" && w.session !== "" ? { session: w.session } : {}),
     purpose: w.purpose,
     resources: [...(w.resources ?? [])],
     state,

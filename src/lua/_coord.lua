@@ -36,13 +36,14 @@ first_overlap(list, r) the first resource of list overlapping r, or nil
 coord_types_ok()      the six coordination keys are absent or of their type
 each_overlap(r, now, visit)  visit each live lease overlapping r until visit says stop
 lease_overlaps(r, now) live leases overlapping r: { { held, lease, json }, … }
-first_lease_overlap(r, now)  the first of them, or nil
 live_windows(now)     live windows, decoded, in live-until order
 window_record(id)     the window with this id, decoded, and its JSON; or nil
 prune_leases(now), prune_windows(now)   drop what lapsed (bounded batches)
 rearm(keys, index)    PEXPIREAT keys at the highest score of index
 lease_json(l), window_json(w)           canonical JSON of a record
 coord_audit(type, to, reply_to, payload, stamp)  audit() as the actor
+same_session(rec, agent, session)  whether a lease or window belongs to this session:
+                      its owner is `agent`, or it records `session` (any handle)
 ]]
 local L = { hash = KEYS[6], exp = KEYS[7], res = KEYS[8] }
 local W = { hash = KEYS[9], live = KEYS[10], keep = KEYS[11] }
@@ -54,6 +55,12 @@ local function window_record(id)
   return cjson.decode(json), json
 end
 local PRUNE_BATCH = 200
+
+-- a record is the caller's when its owner is the caller, or when it was taken by the
+-- caller's session under another handle (records name their session; older ones do not)
+local function same_session(rec, agent, session)
+  return rec.owner == agent or (session ~= nil and session ~= '' and rec.session == session)
+end
 
 local function ms(n) return string.format('%d', n) end
 
@@ -129,16 +136,6 @@ local function lease_overlaps(r, now)
   return out
 end
 
--- the first live lease overlapping r, or nil
-local function first_lease_overlap(r, now)
-  local found
-  each_overlap(r, now, function(held, lease, json)
-    found = { held, lease, json }
-    return true
-  end)
-  return found
-end
-
 local function live_windows(now)
   local out = {}
   for _, id in ipairs(redis.call('ZRANGEBYSCORE', W.live, '(' .. ms(now), '+inf')) do
@@ -182,14 +179,19 @@ local function json_list(list)
   return '[' .. table.concat(parts, ',') .. ']'
 end
 
+local function session_field(rec)
+  if rec.session == nil or rec.session == '' then return '' end
+  return ',"session":' .. cjson.encode(rec.session)
+end
+
 local function lease_json(l)
-  return '{"id":' .. cjson.encode(l.id) .. ',"owner":' .. cjson.encode(l.owner)
+  return '{"id":' .. cjson.encode(l.id) .. ',"owner":' .. cjson.encode(l.owner) .. session_field(l)
     .. ',"purpose":' .. cjson.encode(l.purpose) .. ',"resources":' .. json_list(l.resources)
     .. ',"created_at":' .. ms(l.created_at) .. ',"expires_at":' .. ms(l.expires_at) .. '}'
 end
 
 local function window_json(w)
-  return '{"id":' .. cjson.encode(w.id) .. ',"owner":' .. cjson.encode(w.owner)
+  return '{"id":' .. cjson.encode(w.id) .. ',"owner":' .. cjson.encode(w.owner) .. session_field(w)
     .. ',"purpose":' .. cjson.encode(w.purpose) .. ',"resources":' .. json_list(w.resources)
     .. ',"state":' .. cjson.encode(w.state) .. ',"required":' .. json_list(w.required)
     .. ',"via_lease":' .. json_list(w.via_lease) .. ',"acknowledged":' .. json_list(w.acknowledged)

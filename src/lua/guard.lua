@@ -2,13 +2,16 @@
 guard — read-only lookup behind guardResources(): the live leases and live
 quiet windows overlapping the requested resources, and the named lease, all
 at one instant of Redis server time. The decision table lives in src/guard.ts;
-this script writes nothing. It stops at the first lease of another agent (that
-is the answer), so guarding a directory above many leases stays cheap.
+this script writes nothing. For each requested resource it stops at the first
+lease of another session (that is the answer for that resource), so guarding a
+directory above many leases stays cheap; every requested resource is looked up,
+so a multi-file edit learns every conflicting path.
 
 KEYS[1…11] room core keys, then the coordination keys (see _coord.lua)
 ARGV[1]    the caller's agent id
 ARGV[2]    the lease the caller acts under ("" = none)
-ARGV[3…]   requested resources, normalised and sorted
+ARGV[3]    the caller's session token ("" = none): its records are the caller's too
+ARGV[4…]   requested resources, normalised and sorted
 
 Returns { now ms, { requested, held, lease JSON, … }, { requested, held, window JSON, … },
           named lease JSON or "" }.
@@ -16,13 +19,13 @@ Returns { now ms, { requested, held, lease JSON, … }, { requested, held, windo
 local now = tonumber(now_text())
 local leases, windows = {}, {}
 local live = live_windows(now)
-for i = 3, #ARGV do
+for i = 4, #ARGV do
   local r = ARGV[i]
-  local stop = each_overlap(r, now, function(held, lease, json)
+  each_overlap(r, now, function(held, lease, json)
     leases[#leases + 1] = r
     leases[#leases + 1] = held
     leases[#leases + 1] = json
-    return lease.owner ~= ARGV[1]
+    return not same_session(lease, ARGV[1], ARGV[3])
   end)
   for _, w in ipairs(live) do
     for _, held in ipairs(w.resources) do
@@ -33,7 +36,6 @@ for i = 3, #ARGV do
       end
     end
   end
-  if stop then break end
 end
 local named = ''
 if ARGV[2] ~= '' then

@@ -1,9 +1,9 @@
 --[[
 lease_acquire — take a lease on one or more resources, all or none; of
 several overlapping requests exactly one wins. Refused when a requested
-resource overlaps a live lease (anyone's, the caller's own included: renew
-that one instead) or a live quiet window of another agent; a refusal writes
-nothing. Writes LEASE_ACQUIRED in the same step, on Redis server time.
+resource overlaps a live lease or a live quiet window of another session
+(what the caller's session holds, under any handle, is never a conflict for
+it); a refusal writes nothing. The lease records the session (ARGV[3]). Writes LEASE_ACQUIRED in the same step, on Redis server time.
 
 KEYS[1…11] room core keys, then the coordination keys (see _coord.lua)
 ARGV[1…5]  actor (the owner) id, handle, session id, room idle TTL ms, MAXLEN
@@ -12,8 +12,8 @@ ARGV[9…]   the resources, normalised
 
 Returns one of
   { "ok", lease JSON, audit id }
-  { "lease", now ms, requested, held, lease JSON }    a live lease overlaps
-  { "window", now ms, requested, held, window JSON }  another agent's live window overlaps
+  { "lease", now ms, requested, held, lease JSON }    another session's live lease overlaps
+  { "window", now ms, requested, held, window JSON }  another session's live window overlaps
   { "exists" }                                        the id is taken
 ]]
 if not (core_types_ok() and coord_types_ok()) then return wrong_type() end
@@ -25,15 +25,20 @@ local resources = {}
 for i = 9, #ARGV do resources[#resources + 1] = ARGV[i] end
 local windows = live_windows(now)
 for _, r in ipairs(resources) do
-  local hit = first_lease_overlap(r, now)
+  local hit
+  each_overlap(r, now, function(held, lease, json)
+    if same_session(lease, owner, ARGV[3]) then return false end
+    hit = { held, lease, json }
+    return true
+  end)
   if hit then return { 'lease', now, r, hit[1], hit[3] } end
   for _, w in ipairs(windows) do
-    local held = w.owner ~= owner and first_overlap(w.resources, r)
+    local held = not same_session(w, owner, ARGV[3]) and first_overlap(w.resources, r)
     if held then return { 'window', now, r, held, window_json(w) } end
   end
 end
 prune_leases(now)
-local json = lease_json({ id = id, owner = owner, purpose = ARGV[8], resources = resources,
+local json = lease_json({ id = id, owner = owner, session = ARGV[3], purpose = ARGV[8], resources = resources,
   created_at = now, expires_at = now + tonumber(ARGV[7]) })
 redis.call('HSET', L.hash, id, json)
 redis.call('ZADD', L.exp, now + tonumber(ARGV[7]), id)

@@ -21,7 +21,7 @@ local lease = live_lease(ARGV[6], now)
 if not lease then return { 'missing' } end
 if lease.owner ~= ARGV[1] then return { 'not_owner', lease.owner } end
 for _, w in ipairs(live_windows(now)) do
-  if w.state == 'pending' and w.owner ~= lease.owner then
+  if w.state == 'pending' and not same_session(w, lease.owner, lease.session) then
     for _, r in ipairs(lease.resources) do
       local held = first_overlap(w.resources, r)
       if held then return { 'window', now, r, held, window_json(w) } end

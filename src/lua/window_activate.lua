@@ -29,7 +29,7 @@ if now >= w.ack_deadline then return { 'expired' } end
 local blockers, first = {}, nil
 for _, r in ipairs(w.resources) do
   for _, hit in ipairs(lease_overlaps(r, now)) do
-    if hit[2].owner ~= w.owner then
+    if not same_session(hit[2], w.owner, w.session) then
       blockers[hit[2].owner] = true
       first = first or { 'lease', now, r, hit[1], hit[3] }
     end

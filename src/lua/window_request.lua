@@ -58,7 +58,7 @@ end
 for _, r in ipairs(resources) do
   for _, hit in ipairs(lease_overlaps(r, now)) do
     local holder = hit[2].owner
-    if holder ~= owner and not set[holder] then
+    if not same_session(hit[2], owner, ARGV[3]) and not set[holder] then
       set[holder] = 'lease'
       required[#required + 1] = holder
       via_lease[#via_lease + 1] = holder
@@ -74,7 +74,7 @@ for _, agent in ipairs(required) do
 end
 
 local ttl, ack = tonumber(ARGV[7]), tonumber(ARGV[8])
-local w = { id = ARGV[6], owner = owner, purpose = ARGV[9], resources = resources,
+local w = { id = ARGV[6], owner = owner, session = ARGV[3], purpose = ARGV[9], resources = resources,
   required = required, via_lease = via_lease, acknowledged = {}, created_at = now,
   ttl_ms = ttl }
 if #required == 0 then

@@ -104,8 +104,9 @@ export function resolveRoomName(
 }
 
 /**
- * The session token from `AGENTROOM_SESSION_ID`, `CLAUDE_SESSION_ID`,
- * `CODEX_THREAD_ID`, `TERM_SESSION_ID`, else `<host>-<ppid>`.
+ * The session token from `AGENTROOM_SESSION_ID`, `CLAUDE_CODE_SESSION_ID`,
+ * `CLAUDE_SESSION_ID`, `CODEX_THREAD_ID`, `TERM_SESSION_ID`, else
+ * `<host>-<ppid>` (see `sessionToken`).
  *
  * @param env environment lookup
  * @param host host name and parent pid for the fallback
@@ -113,6 +114,7 @@ export function resolveRoomName(
 export function resolveToken(env: EnvLookup, host: { hostname?: string; ppid: number }): string {
   return sessionToken({
     agentroomSessionId: read(env, "AGENTROOM_SESSION_ID"),
+    claudeCodeSessionId: read(env, "CLAUDE_CODE_SESSION_ID"),
     claudeSessionId: read(env, "CLAUDE_SESSION_ID"),
     codexThreadId: read(env, "CODEX_THREAD_ID"),
     termSessionId: read(env, "TERM_SESSION_ID"),

@@ -97,7 +97,7 @@ Deno.test("who and leave reject extra arguments and unknown flags", async () => 
     const [args, pattern] of [
       [["who", "me"], /too many arguments: who takes no arguments/],
       [["leave", "now"], /too many arguments: leave takes no arguments/],
-      [["who", "--all"], /unknown flag --all; run 'agentroom who --help'/],
+      [["who", "--everyone"], /unknown flag --everyone; run 'agentroom who --help'/],
       [["version", "x"], /too many arguments/],
     ] as [string[], RegExp][]
   ) {

@@ -7,6 +7,7 @@ import {
   type GuardVerdict,
 } from "../../src/coordination/guard.ts";
 import { acquireLease, type Lease, releaseLease } from "../../src/coordination/leases.ts";
+import { resolveIdentity } from "../../src/identity.ts";
 import { Room } from "../../src/room.ts";
 import { requestWindow } from "../../src/coordination/windows.ts";
 import { uniqueRepo } from "../support/redis.ts";
@@ -23,8 +24,11 @@ async function lease(room: Room, agent: typeof alice, resources: string[], ttlMs
 function plain(v: GuardVerdict): unknown {
   const { checkedAt: _, ...rest } = v;
   if ("conflict" in rest) {
-    const { checkedAt: _c, expiresAt: _e, ...conflict } = rest.conflict;
-    return { ...rest, conflict };
+    // the first conflict is also the first of the list (one per conflicting resource)
+    const { conflicts, ...first } = rest;
+    assert.deepEqual(conflicts[0], first.conflict);
+    const { checkedAt: _c, expiresAt: _e, ...conflict } = first.conflict;
+    return { ...first, conflict };
   }
   return rest;
 }
@@ -186,4 +190,46 @@ Deno.test("guardResources() rejects malformed resources before touching Redis", 
     );
   }
   assert.equal(port.used, 0);
+});
+
+Deno.test("guardResources(): every conflicting resource is reported; the caller's session is self", async () => {
+  await withRoom(async (room) => {
+    const mine = await lease(room, alice, ["path:src/a.ts"]);
+    const bobs = await lease(room, bob, ["path:src/b.ts"]);
+    const carols = await lease(room, carol, ["path:src/c"]);
+    const resources = ["path:src/a.ts", "path:src/b.ts", "path:src/c/d.ts", "path:src/free.ts"];
+    const verdict = await guardResources(room, { agentId: alice.agent_id, resources });
+    assert.equal(verdict.safe, false);
+    if (verdict.safe || verdict.reason !== "conflict") return;
+    assert.deepEqual(
+      verdict.conflicts.map((c) => [c.resource, c.owner, c.kind === "lease" && c.leaseId]),
+      [
+        ["path:src/b.ts", bob.agent_id, bobs.id],
+        ["path:src/c/d.ts", carol.agent_id, carols.id],
+      ],
+    );
+    // another handle of alice's session (a subagent): alice's lease is its own
+    const helper = resolveIdentity("alice-helper", alice.session_id);
+    const bySession = await guardResources(room, {
+      agentId: helper.agent_id,
+      sessionId: helper.session_id,
+      resources: ["path:src/a.ts"],
+      requireHeld: true,
+    });
+    assert.deepEqual({ ...bySession, checkedAt: 0 }, {
+      safe: true,
+      held: ["path:src/a.ts"],
+      checkedAt: 0,
+    });
+    // without the session, the same handle sees alice's lease as someone else's
+    const byId = await guardResources(room, {
+      agentId: helper.agent_id,
+      resources: ["path:src/a.ts"],
+    });
+    assert.equal(
+      !byId.safe && byId.reason === "conflict" && byId.conflict.kind === "lease" &&
+        byId.conflict.leaseId,
+      mine.id,
+    );
+  });
 });

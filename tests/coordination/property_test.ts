@@ -104,7 +104,10 @@ class Model {
       if (e.type === "LEASE_ACQUIRED") {
         need(!this.leases.has(l.id), "fresh id");
         for (const o of this.liveLeases(t)) {
-          need(!clashAny(o.resources, l.resources), `overlaps lease ${o.id}`);
+          need(
+            o.owner === l.owner || !clashAny(o.resources, l.resources),
+            `overlaps lease ${o.id}`,
+          );
         }
         for (const w of this.liveWindows(t)) {
           need(w.owner === l.owner || !clashAny(w.resources, l.resources), `inside window ${w.id}`);
@@ -213,7 +216,8 @@ class Model {
     const ws = this.liveWindows(t);
     ls.forEach((a, i) =>
       ls.slice(i + 1).forEach((b) =>
-        clashAny(a.resources, b.resources) && bad.push(`leases ${a.id} ${b.id} overlap`)
+        a.owner !== b.owner && clashAny(a.resources, b.resources) &&
+        bad.push(`leases ${a.id} ${b.id} overlap`)
       )
     );
     ws.forEach((a, i) =>

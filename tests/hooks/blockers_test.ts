@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { sessionTokenOf } from "../../src/identity.ts";
 import { uniqueRepo } from "../support/redis.ts";
 import { agent } from "../support/cli.ts";
 import { assertFenced, hookOutput, runHook } from "../support/hook.ts";
@@ -29,7 +30,7 @@ Deno.test("session-start puts quiet windows and others' leases first, fenced", a
     "--purpose",
     "run migrations",
     "--require",
-    "cli-sess9999",
+    `cli-${sessionTokenOf(session.session_id)}`,
     "--json",
   ]);
   assert.equal(windowed.code, 0, windowed.stderr);
@@ -48,9 +49,11 @@ Deno.test("session-start puts quiet windows and others' leases first, fenced", a
   );
   const sections = out.context.split("\n").filter((l) => l.startsWith("== "));
   assert.deepEqual(sections.slice(0, 2), [`== ${WINDOWS} ==`, `== ${LEASES} ==`], "blockers first");
-  const windowLine = items.find((l) => l.includes("bob-bobb0002: db:staging (run migrations)"));
+  const windowLine = items.find((l) =>
+    l.includes("run migrations: db:staging, held by bob-bobb0002")
+  );
   assert.ok(windowLine?.startsWith("- pending, ~"), out.context);
   assert.ok(windowLine?.endsWith(`\`agentroom window ack ${windowId}\`)`), windowLine);
-  const leaseLine = items.find((l) => l.includes("alice-alic0001: path:src/db"));
+  const leaseLine = items.find((l) => l.includes("path:src/db, held by alice-alic0001"));
   assert.ok(leaseLine, out.context);
 });

@@ -53,7 +53,7 @@ function maliciousDigest(fence: Fence): string {
       { title: HEADERS[1]!, items: events.slice(3).map((e) => fence.event(e)) },
       { title: HEADERS[2]!, items: evil.map((text) => `- ${fence.wrap(text)}`) },
     ],
-    footer: "Etiquette: be nice.",
+    footer: "Room conventions: be nice.",
   });
 }
 
@@ -63,7 +63,7 @@ Deno.test("Fence: fence-closing text, fake headers, ANSI, CR/LF, U+2028 and bidi
   const items = assertFenced(text, fence.marker, HEADERS);
   assert.equal(items.length, 2 * attacks(fence.marker).length, "one line per item");
   assert.equal(text.split("\n").filter((l) => l.startsWith("== ")).length, 3);
-  assert.ok(text.endsWith("\n\nEtiquette: be nice."));
+  assert.ok(text.endsWith("\n\nRoom conventions: be nice."));
   assert.match(text, /\(room-data/, "look-alikes are defused, not dropped silently");
   assert.ok(text.includes("red"), "the text of an escape-wrapped word survives");
 });
@@ -112,7 +112,7 @@ Deno.test("Fence: every instance has its own unpredictable marker", () => {
   const a = new Fence();
   const b = new Fence();
   assert.notEqual(a.marker, b.marker);
-  assert.ok(a.notice.includes(`[room-data ${a.marker}] ... [/room-data ${a.marker}]`));
+  assert.ok(a.notice.includes(`[room-data ${a.marker}] and [/room-data ${a.marker}]`));
   assert.ok(!a.notice.includes(b.marker));
 });
 
@@ -138,7 +138,7 @@ Deno.test("renderDigest: 500 items stay under the budget, keep the first ones an
     const text = renderDigest({
       preamble: ["agentroom: new since your last message.", fence.notice],
       sections: [{ title: "room shop:main", items }],
-      footer: "Etiquette: be nice.",
+      footer: "Room conventions: be nice.",
       budget,
     });
     assert.ok(text.length <= budget, `${text.length} > ${budget}`);
@@ -146,7 +146,7 @@ Deno.test("renderDigest: 500 items stay under the budget, keep the first ones an
     assert.ok(shown.length > 0, "some items are shown");
     assert.deepEqual(shown, items.slice(0, shown.length), "the first (newest) items are kept");
     assert.equal(omitted, 500 - shown.length, "the note counts every item left out");
-    assert.ok(text.endsWith("\n\nEtiquette: be nice."), "the footer survives");
+    assert.ok(text.endsWith("\n\nRoom conventions: be nice."), "the footer survives");
     assertFenced(text, fence.marker, ["room shop:main"]);
   }
   const byDefault = renderDigest({
@@ -184,7 +184,7 @@ Deno.test("renderDigest: nothing to say is the empty string", () => {
     renderDigest({
       preamble: ["agentroom: hi"],
       sections: [{ title: "a", items: [] }, { title: "b", items: [], empty: "(none)" }],
-      footer: "Etiquette: be nice.",
+      footer: "Room conventions: be nice.",
     }),
     "",
     "a placeholder alone is nothing to say",

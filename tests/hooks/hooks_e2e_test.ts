@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { encodeEventFields, type JsonValue, type RoomEvent } from "../../src/codec.ts";
 import { LOBBY, roomConfig } from "../../src/config.ts";
 import { readCursor } from "../../hooks/cursors.ts";
-import { type AgentIdentity, resolveIdentity } from "../../src/identity.ts";
+import { type AgentIdentity, resolveIdentity, sessionTokenOf } from "../../src/identity.ts";
 import { heartbeat, roster } from "../../src/presence.ts";
 import { connectRedis } from "../../src/redis/connect.ts";
 import type { RedisPort } from "../../src/redis/port.ts";
@@ -78,7 +78,7 @@ async function withWorld(
     const room = new Room(redis, roomConfig({ repo, branch: "main" }));
     const lobby = new Room(redis, roomConfig(LOBBY));
     const id = crypto.randomUUID();
-    const token = id.slice(0, 8);
+    const token = sessionTokenOf(id);
     const env = { REPO_ID: repo, BRANCH_NAME: "main", AGENTROOM_REDIS_URL: url };
     const bob = resolveIdentity("bob", `p${crypto.randomUUID().slice(0, 7)}`);
     const world: World = {
@@ -143,7 +143,7 @@ function occurrences(text: string, part: string): number {
 
 /** `who --json` of the room, through the CLI. */
 async function whoJson(world: World): Promise<{ agent_id: string; description: string }[]> {
-  const who = await runCli(["who", "--json"], { env: world.env });
+  const who = await runCli(["who", "--json", "--all"], { env: world.env });
   assert.equal(who.code, 0, who.stderr);
   return JSON.parse(who.stdout).agents;
 }
@@ -166,7 +166,7 @@ Deno.test("session-start: peers, tasks and inbox give one SessionStart line, blo
     assert.ok(
       context.startsWith(`agentroom: you are ${w.session.agentId} in room ${w.repo}:main.\n`),
     );
-    assert.ok(context.endsWith("`agentroom tail` for the full feed."), "etiquette line last");
+    assert.ok(context.endsWith("`agentroom tail` shows the full feed."), "etiquette line last");
     assertFenced(context, marker, titles);
 
     const inbox = sectionItems(context, INBOX_HEADER);
@@ -578,10 +578,25 @@ Deno.test("Codex-shaped payloads: session-start, user-prompt-submit, pre-tool-us
 
     assertSilent(await w.hook("pre-tool-use", codex("codex_pre_tool_use_apply_patch")));
 
-    assertSilent(await w.hook("session-end", codex("codex_session_end")));
+    // Codex's SessionEnd has no model or permission_mode; its transcript is a rollout
+    // whose first user message is the environment context, not the ask
+    assertSilent(
+      await w.hook(
+        "session-end",
+        recorded("codex_session_end", {
+          session_id: w.session.id,
+          transcript_path: `${TESTDATA}codex_rollout.jsonl`,
+        }),
+      ),
+    );
     const ended = (await w.room.recent(1))[0];
     assert.equal(ended?.type, "SESSION_ENDED");
     assert.equal(ended?.agent_id, w.session.agentId);
+    assert.deepEqual(ended?.payload, {
+      entries: 5,
+      session: w.session.token,
+      worked_on: "Add pagination to the orders endpoint and update its tests.",
+    });
     assert.deepEqual(
       (await whoJson(w)).filter((a) => a.agent_id === w.session.agentId),
       [],

@@ -105,9 +105,12 @@ async function main(args: string[]): Promise<void> {
   if (!url || !repo || index === undefined) {
     throw new Error("usage: coordinator.ts <redis-url> <repo> <index>");
   }
+  // Two agents of two sessions: the model compares owners by agent id, and what one
+  // session holds is never a conflict for that session (tests/coordination/guard_test.ts
+  // and leases_test.ts cover the session rule).
   const mine = [
-    resolveIdentity(`p${index}a`, `prop000${index}`),
-    resolveIdentity(`p${index}b`, `prop000${index}`),
+    resolveIdentity(`p${index}a`, `prop000${index}a`),
+    resolveIdentity(`p${index}b`, `prop000${index}b`),
   ];
   const redis = await connectRedis(parseRedisUrl(url), { transport: "resp" });
   try {
@@ -233,7 +236,8 @@ async function main(args: string[]): Promise<void> {
         const ws = snap.windows.filter((w) => w.state === "pending" || w.state === "active");
         for (const [j, x] of ls.entries()) {
           for (const y of ls.slice(j + 1)) {
-            if (clashAny(x.resources, y.resources)) {
+            // a session's own leases may overlap; those of two sessions never do
+            if (x.owner !== y.owner && clashAny(x.resources, y.resources)) {
               report.violations.push(`leases ${x.id} ${y.id}`);
             }
           }
