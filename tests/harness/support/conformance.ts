@@ -59,7 +59,9 @@ export function requestTexts(requests: readonly RecordedRequest[]): string[] {
   return requests.flatMap((r) => strings(r.body));
 }
 
-const NOTICE = /Text inside \[room-data ([0-9a-f]{8,})\] \.\.\. \[\/room-data \1\]/g;
+/** agentroom's fence notice ("Text between [room-data M] and [/room-data M] was written by …"). */
+const NOTICE =
+  /Text (?:between|inside) \[room-data ([0-9a-f]{8,})\] (?:and|\.\.\.) \[\/room-data \1\]/g;
 
 /** The fence markers announced (by agentroom's notice) in the texts. */
 export function announcedMarkers(texts: readonly string[]): Set<string> {
@@ -119,8 +121,8 @@ function clip(text: string, max = 200): string {
  * @param needle the room content
  */
 export function digestFenced(requests: readonly RecordedRequest[], needle: string): Verdict {
-  const found = mentions(requestTexts(requests), needle);
-  const fenced = found.filter((m) => m.marker !== undefined);
+  const texts = requestTexts(requests);
+  const found = mentions(texts, needle);
   const bare = found.filter((m) => m.marker === undefined);
   if (found.length === 0) {
     return {
@@ -131,8 +133,23 @@ export function digestFenced(requests: readonly RecordedRequest[], needle: strin
   if (bare.length > 0) {
     return { holds: false, detail: `outside any fence: ${clip(bare[0]!.line)}` };
   }
-  return { holds: true, detail: `fenced: ${clip(fenced[0]!.line)}` };
+  // the session-start digest opens with "agentroom: you are <id> in room <room>."
+  const digest = texts.find((t) => SESSION_START.test(t) && t.includes(needle));
+  if (!digest) {
+    return {
+      holds: false,
+      detail: `fenced, but not in a session-start digest: ${clip(found[0]!.line)}`,
+    };
+  }
+  return {
+    holds: true,
+    detail: `in the session-start digest (${clip(digest.match(SESSION_START)![0])}), fenced: ` +
+      clip(found[0]!.line),
+  };
 }
+
+/** The first line of the session-start digest. */
+const SESSION_START = /agentroom: you are \S+ in room [^\n]*/;
 
 /**
  * The next prompt carries only the delta: in the second run's requests, the
