@@ -199,8 +199,6 @@ async function ownScene(variant: Variant, prefix = ""): Promise<OwnScene> {
 Deno.test({
   name: "harness claude: digest, delta, refused edit, SESSION_ENDED (case and control)",
   ignore: claude === undefined,
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn(t) {
     const real = await foreignScene("case");
     const control = await foreignScene("control");
@@ -252,8 +250,6 @@ Deno.test({
 Deno.test({
   name: "harness claude: a lease taken through the Bash tool does not block the same session",
   ignore: claude === undefined,
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
     const real = await ownScene("case");
     const control = await ownScene("control");

@@ -211,8 +211,6 @@ async function ownScene(variant: Variant, prefix = ""): Promise<OwnScene> {
 Deno.test({
   name: "harness codex: digest, delta, refused edit, SESSION_ENDED (case and control)",
   ignore: codex === undefined,
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn(t) {
     const real = await foreignScene("case");
     const control = await foreignScene("control");
@@ -264,8 +262,6 @@ Deno.test({
 Deno.test({
   name: "harness codex: a lease taken through the shell tool does not block the same session",
   ignore: codex === undefined,
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
     const real = await ownScene("case");
     const control = await ownScene("control");

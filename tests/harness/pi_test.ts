@@ -185,8 +185,6 @@ async function ownScene(variant: Variant, prefix = ""): Promise<OwnScene> {
 Deno.test({
   name: "harness pi: digest, delta, refused edit, SESSION_ENDED (case and control)",
   ignore: pi === undefined,
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn(t) {
     const real = await foreignScene("case");
     const control = await foreignScene("control");
@@ -238,8 +236,6 @@ Deno.test({
 Deno.test({
   name: "harness pi: a lease taken through the bash tool does not block the same session",
   ignore: pi === undefined,
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
     const real = await ownScene("case");
     const control = await ownScene("control");
