@@ -8,6 +8,7 @@
 import type { Room } from "../src/room.ts";
 import { validateStreamId } from "../src/room.ts";
 import { ADVANCE_CURSOR } from "../src/scripts.ts";
+import { textReply } from "../src/replies.ts";
 
 /**
  * The session's cursor in this room, or `undefined` when it never read it.
@@ -42,8 +43,9 @@ export async function commitCursor(
   options: { sessionId: string; id: string },
 ): Promise<void> {
   validateStreamId(options.id);
-  await room.redis.evalScript(ADVANCE_CURSOR, [room.keys.cursor(options.sessionId)], [
+  const reply = await room.redis.evalScript(ADVANCE_CURSOR, [room.keys.cursor(options.sessionId)], [
     options.id,
     room.config.cursorTtlMs,
   ]);
+  textReply(ADVANCE_CURSOR, reply);
 }

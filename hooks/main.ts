@@ -1,19 +1,38 @@
 /**
  * The process side of `agentroom hook <event>`: reads stdin (bounded), runs
- * the hook with the process environment and writes to stdout. Loaded by
- * `cli.ts` on the fast path, without the rest of the CLI.
+ * the hook with the environment it is given and writes to stdout. Loaded by
+ * `cli.ts` on the fast path, without the rest of the CLI; `cli.ts` (or a
+ * test) hands it the process as a {@linkcode HookProcess} value.
  *
  * @module
  */
-import { after } from "../src/process/timer.ts";
+import { after } from "../src/timer.ts";
+import type { EnvLookup } from "../src/process/settings.ts";
 import { deadlineFrom, HOOK_EVENTS, runHook } from "./mod.ts";
 import { MAX_STDIN_BYTES } from "./_input.ts";
 
-async function readStdin(limit: number): Promise<string> {
+/** The process values a hook run reads and writes. */
+export interface HookProcess {
+  /** Environment lookup. */
+  env: EnvLookup;
+  /** Working directory. */
+  cwd: string;
+  /** Standard input. */
+  stdin: { read(buffer: Uint8Array): Promise<number | null> };
+  /** Writes text to stdout, synchronously; throws when the write fails. */
+  stdout: (text: string) => void;
+  /** Writes text to stderr. */
+  stderr: (text: string) => void;
+}
+
+async function readStdin(
+  stdin: HookProcess["stdin"],
+  limit: number,
+): Promise<string> {
   const buffer = new Uint8Array(limit + 1);
   let size = 0;
   while (size <= limit) {
-    const n = await Deno.stdin.read(buffer.subarray(size));
+    const n = await stdin.read(buffer.subarray(size));
     if (n === null) break;
     size += n;
   }
@@ -21,24 +40,20 @@ async function readStdin(limit: number): Promise<string> {
   return size > limit ? "" : new TextDecoder().decode(buffer.subarray(0, size));
 }
 
-function writeLine(line: string): void {
-  let bytes = new TextEncoder().encode(line + "\n");
-  while (bytes.length > 0) bytes = bytes.subarray(Deno.stdout.writeSync(bytes));
-}
-
 /**
- * Runs hook `event` for this process.
+ * Runs hook `event` for a process.
  *
  * @param event the hook event
+ * @param io the process: environment, working directory and streams
  * @returns the exit code (always 0), or `undefined` for an unknown event
  */
-export async function hookMain(event: string): Promise<number | undefined> {
+export async function hookMain(event: string, io: HookProcess): Promise<number | undefined> {
   if (!(event in HOOK_EVENTS)) return undefined;
   // A harness that never closes stdin must not hang the hook: reading shares the deadline.
   // a variable that is not valid UTF-8 counts as unset: a hook never crashes on it
   const env = (name: string) => {
     try {
-      return Deno.env.get(name);
+      return io.env(name);
     } catch {
       return undefined;
     }
@@ -51,7 +66,7 @@ export async function hookMain(event: string): Promise<number | undefined> {
   });
   let stdin: string | undefined;
   try {
-    stdin = await Promise.race([readStdin(MAX_STDIN_BYTES), expired]);
+    stdin = await Promise.race([readStdin(io.stdin, MAX_STDIN_BYTES), expired]);
   } catch {
     stdin = undefined;
   } finally {
@@ -63,8 +78,8 @@ export async function hookMain(event: string): Promise<number | undefined> {
     stdin,
     env,
     deadlineMs: Math.max(1, Math.round(deadlineMs - (performance.now() - started))),
-    cwd: Deno.cwd(),
-    write: writeLine,
-    debug: debug ? (message) => console.error(message) : undefined,
+    cwd: io.cwd,
+    write: (line) => io.stdout(line + "\n"),
+    debug: debug ? (message) => io.stderr(message + "\n") : undefined,
   });
 }

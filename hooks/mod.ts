@@ -3,11 +3,14 @@
  * the harness's JSON from stdin, runs the handler under a deadline, writes one
  * `hookSpecificOutput` line (or nothing), and only then commits the cursors it
  * advanced. Hooks fail open: on any infrastructure error, bad input or a
- * passed deadline they print nothing and exit 0.
+ * passed deadline they print nothing and exit 0. The deadline is an
+ * `AbortSignal` given to the connection: when it fires, the socket is closed
+ * and every pending command rejects.
  *
  * @module
  */
-import { after } from "../src/process/timer.ts";
+import { after } from "../src/timer.ts";
+import { TimeoutError } from "../src/errors.ts";
 import { DEFAULT_CONTEXT_BUDGET } from "../src/fence.ts";
 import { connectRedis } from "../src/redis/connect.ts";
 import type { RedisPort } from "../src/redis/port.ts";
@@ -104,22 +107,22 @@ export async function runHook(event: string, io: HookIo): Promise<number> {
   const input = parseHookInput(io.stdin);
   if (!hook || !input) return 0;
   const deadlineMs = io.deadlineMs ?? deadlineFrom(io.env);
-  let redis: RedisPort | undefined;
-  let cancel = () => {};
-  const expired = new Promise<"expired">((resolve) => {
-    cancel = after(deadlineMs, () => resolve("expired"));
+  // The deadline aborts the work itself: connecting stops, the socket closes
+  // and every pending command rejects, so the hook returns on time.
+  const deadline = new AbortController();
+  const cancel = after(deadlineMs, () => {
+    deadline.abort(new TimeoutError(`hook deadline of ${deadlineFrom(io.env)} ms passed`));
   });
-  const work = (async () => {
+  let connecting: Promise<RedisPort> | undefined;
+  try {
     const endpoint = resolveEndpoint({}, io.env);
-    const [handler, port] = await Promise.all([
-      hook.load(),
-      connectRedis(endpoint, {
-        cluster: resolveCluster(io.env, endpoint),
-        connectTimeoutMs: Math.min(deadlineMs, 1_000),
-        commandTimeoutMs: deadlineMs,
-      }),
-    ]);
-    redis = port;
+    connecting = connectRedis(endpoint, {
+      cluster: resolveCluster(io.env, endpoint),
+      connectTimeoutMs: Math.min(deadlineMs, 1_000),
+      commandTimeoutMs: deadlineMs,
+      signal: deadline.signal,
+    });
+    const [handler, redis] = await Promise.all([hook.load(), connecting]);
     const ctx = hookContext({
       input,
       redis,
@@ -128,21 +131,23 @@ export async function runHook(event: string, io: HookIo): Promise<number> {
       budget: Number(envValue(io.env, "AGENTROOM_HOOK_BUDGET")) || DEFAULT_CONTEXT_BUDGET,
     });
     const reply = await handler(ctx);
+    deadline.signal.throwIfAborted(); // a reply that comes too late is not written
     const line = replyLine(hook.name, reply);
     if (line !== undefined) io.write(line); // a failed write throws: nothing is committed
     await reply.commit?.();
-  })();
-  try {
-    const outcome = await Promise.race([work, expired]);
-    if (outcome === "expired") {
-      io.debug?.(`agentroom hook ${event}: deadline of ${deadlineFrom(io.env)} ms passed`);
-    }
   } catch (error) {
-    io.debug?.(`agentroom hook ${event}: ${error instanceof Error ? error.message : error}`);
+    io.debug?.(
+      `agentroom hook ${event}: ${
+        deadline.signal.aborted
+          ? `deadline of ${deadlineFrom(io.env)} ms passed`
+          : error instanceof Error
+          ? error.message
+          : error
+      }`,
+    );
   } finally {
     cancel();
-    work.catch(() => {});
-    await (redis as RedisPort | undefined)?.close().catch(() => {});
+    await connecting?.then((redis) => redis.close(), () => {}).catch(() => {});
   }
   return 0;
 }

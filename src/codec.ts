@@ -49,14 +49,19 @@ export const EVENT_FIELDS = [
   "timestamp",
 ] as const;
 
+/** An event to encode: no id, and the timestamp only when the caller sets it. */
+export type EventDraft = Omit<RoomEvent, "id" | "timestamp"> & { timestamp?: number };
+
 /**
- * Encodes an event (without id) as a flat field/value list for XADD.
+ * Encodes an event (without id) as a flat field/value list for XADD. The
+ * `timestamp` field is written only when the event has one (the publish
+ * scripts add the server's).
  *
  * @param event the event; its `id` is ignored
  * @returns `[field, value, field, value, …]`
  */
-export function encodeEventFields(event: Omit<RoomEvent, "id">): string[] {
-  return [
+export function encodeEventFields(event: EventDraft): string[] {
+  const fields = [
     "type",
     event.type,
     "agent_id",
@@ -71,9 +76,24 @@ export function encodeEventFields(event: Omit<RoomEvent, "id">): string[] {
     event.reply_to,
     "payload",
     event.payload === null ? "" : JSON.stringify(event.payload),
-    "timestamp",
-    String(event.timestamp),
   ];
+  if (event.timestamp !== undefined) fields.push("timestamp", String(event.timestamp));
+  return fields;
+}
+
+/**
+ * The value of field `name` in a flat `[field, value, …]` list.
+ *
+ * @param fields the list (as encoded, or as a stream entry holds it)
+ * @param name the field
+ * @returns its value, or `undefined` when the list has no such string field
+ */
+export function fieldValue(fields: readonly unknown[], name: string): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const value = fields[i + 1];
+    if (fields[i] === name && typeof value === "string") return value;
+  }
+  return undefined;
 }
 
 /**

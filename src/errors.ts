@@ -1,7 +1,9 @@
 /**
  * Errors of agentroom. Every error a caller may catch extends
- * {@linkcode AgentroomError} and carries a stable `code`. Contention (a lost
- * claim, a conflicting lease) is returned as a value, never thrown.
+ * {@linkcode AgentroomError} and carries a stable `code` that says what went
+ * wrong in the library (how a program reports it, say as an exit code, is
+ * its own business). Contention (a lost claim, a conflicting lease) is
+ * returned as a value, never thrown.
  *
  * @module
  */
@@ -14,7 +16,9 @@ export type ErrorCode =
   | "redis_unavailable"
   | "redis_error"
   | "timeout"
-  | "conflict";
+  | "aborted"
+  | "ask_pending"
+  | "unexpected_reply";
 
 /** Base class of every agentroom error. */
 export class AgentroomError extends Error {
@@ -97,4 +101,70 @@ export class TimeoutError extends AgentroomError {
     super("timeout", message, options);
     this.name = "TimeoutError";
   }
+}
+
+/**
+ * The caller aborted the work through its `AbortSignal` (a deadline, a
+ * shutdown): the connection was closed and pending commands were dropped.
+ * The signal's reason is the `cause`.
+ */
+export class AbortedError extends AgentroomError {
+  /** Creates the error for work on `address` aborted with `reason`. */
+  constructor(address: string, reason: unknown) {
+    const why = reason instanceof Error && reason.message !== "" ? `: ${reason.message}` : "";
+    super("aborted", `Aborted the work with Redis at ${address}${why}`, { cause: reason });
+    this.name = "AbortedError";
+  }
+}
+
+/** An agent asked a question while its previous ask is still waiting; nothing was sent. */
+export class AskPendingError extends AgentroomError {
+  /** The asking agent. */
+  readonly agentId: string;
+  /** Creates the error for `agentId`. */
+  constructor(agentId: string) {
+    super(
+      "ask_pending",
+      `agent ${agentId} already has a pending ask; wait for it to finish or time out`,
+    );
+    this.name = "AskPendingError";
+    this.agentId = agentId;
+  }
+}
+
+/** Longest excerpt of a reply that {@linkcode UnexpectedReplyError} quotes. */
+export const MAX_REPLY_EXCERPT = 200;
+
+/**
+ * A Lua script answered with a reply its decoder does not know: the script
+ * on the server is not the one this library ships (an older or newer
+ * agentroom, or another tool under the same SHA), or a key held data of the
+ * wrong shape. Never turned into a plausible outcome.
+ */
+export class UnexpectedReplyError extends AgentroomError {
+  /** The script's name (see `LuaScript.name`). */
+  readonly script: string;
+  /** The reply as JSON, clipped to {@linkcode MAX_REPLY_EXCERPT} characters. */
+  readonly reply: string;
+  /** Creates the error for `reply` from `script`. */
+  constructor(script: string, reply: unknown, options?: ErrorOptions) {
+    const excerpt = excerptOf(reply);
+    super("unexpected_reply", `Unexpected reply from the ${script} script: ${excerpt}`, options);
+    this.name = "UnexpectedReplyError";
+    this.script = script;
+    this.reply = excerpt;
+  }
+}
+
+function excerptOf(reply: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(reply) ?? String(reply);
+  } catch {
+    text = String(reply);
+  }
+  const chars = Array.from(text);
+  return chars.length <= MAX_REPLY_EXCERPT
+    ? text
+    : chars.slice(0, MAX_REPLY_EXCERPT - 1).join("") + "…";
 }

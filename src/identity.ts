@@ -53,8 +53,8 @@ export const MAX_HANDLE_LENGTH = 100;
  * @returns the sanitised handle
  */
 export function sanitizeHandle(handle: string): string {
-  // deno-lint-ignore no-control-regex
   return handle.replace(
+    // deno-lint-ignore no-control-regex
     /[:*?[\]\s\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/gu,
     "-",
   );

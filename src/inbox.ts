@@ -6,9 +6,10 @@
  *
  * @module
  */
-import { decodeStreamEntry, type RoomEvent } from "./codec.ts";
+import { decodeStreamEntry, fieldValue, type RoomEvent } from "./codec.ts";
 import { type Room, validateStreamId } from "./room.ts";
 import { ADVANCE_CURSOR } from "./scripts.ts";
+import { textReply } from "./replies.ts";
 
 /** One inbox entry: the copy of a room event. */
 export interface InboxEntry {
@@ -24,9 +25,7 @@ function decodeInbox(reply: unknown): InboxEntry[] {
   for (const raw of reply) {
     const decoded = decodeStreamEntry(raw);
     if (!decoded) continue;
-    const fields = (raw as [string, string[]])[1];
-    const at = fields.indexOf("source_id");
-    const sourceId = at >= 0 && at % 2 === 0 ? fields[at + 1] ?? "" : "";
+    const sourceId = fieldValue((raw as [string, unknown[]])[1], "source_id") ?? "";
     entries.push({ inbox_id: decoded.id, event: { ...decoded, id: sourceId } });
   }
   return entries;
@@ -99,7 +98,8 @@ export async function markInboxRead(
   options: { recipient: string; inboxId: string },
 ): Promise<string> {
   validateStreamId(options.inboxId);
-  return String(
+  return textReply(
+    ADVANCE_CURSOR,
     await room.redis.evalScript(
       ADVANCE_CURSOR,
       [room.keys.inboxCursor(options.recipient)],

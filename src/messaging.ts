@@ -6,14 +6,16 @@
  * @module
  */
 import type { JsonValue, RoomEvent } from "./codec.ts";
-import { AgentroomError, InvalidValueError, NotFoundError } from "./errors.ts";
+import { AskPendingError, InvalidValueError, NotFoundError } from "./errors.ts";
 import type { AgentIdentity } from "./identity.ts";
+import { DAY_MS } from "./limits.ts";
 import type { Room } from "./room.ts";
 import { END_ASK, WELCOME } from "./scripts.ts";
 import { encodeEventFields } from "./codec.ts";
+import { decodeWelcomeReply } from "./replies.ts";
 
 /** Longest accepted wait for `ask`. */
-export const MAX_ASK_TIMEOUT_MS = 24 * 3_600_000;
+export const MAX_ASK_TIMEOUT_MS: number = DAY_MS;
 
 /**
  * Blocks until an event after `afterId` passes `filter`, or the timeout.
@@ -38,7 +40,11 @@ export async function waitForEvent(
     if (deadline !== Infinity && left <= 0) return undefined;
     // BLOCK 0 waits forever; a finite wait blocks for what is left (at least 1 ms)
     const blockMs = deadline === Infinity ? 0 : Math.max(1, left);
-    const events = await room.waitForEvents(cursor, { blockMs, count: 100 });
+    const events = await room.waitForEvents(cursor, {
+      blockMs,
+      count: 100,
+      signal: options.signal,
+    });
     for (const event of events) {
       cursor = event.id;
       if (!options.filter || options.filter(event)) return event;
@@ -63,7 +69,7 @@ export interface AskResult {
  * @param room the room
  * @param options asker, resolved target id, message, timeout
  * @returns the ask and, unless it timed out, the reply
- * @throws {AgentroomError} code `conflict` when the asker already has a pending ask
+ * @throws {AskPendingError} when the asker already has a pending ask (nothing is sent)
  */
 export async function ask(
   room: Room,
@@ -84,12 +90,7 @@ export async function ask(
   const key = room.keys.pendingAsk(agent.agent_id);
   const token = crypto.randomUUID();
   const taken = await room.redis.call(["SET", key, token, "NX", "PX", timeoutMs + 5_000]);
-  if (taken !== "OK") {
-    throw new AgentroomError(
-      "conflict",
-      `agent ${agent.agent_id} already has a pending ask; wait for it to finish or time out`,
-    );
-  }
+  if (taken !== "OK") throw new AskPendingError(agent.agent_id);
   try {
     const asked = await room.publish({
       type: "ASK",
@@ -181,11 +182,11 @@ export async function pinWelcome(
     to: "",
     reply_to: "",
     payload: WELCOME_PAYLOAD,
-    timestamp: 0,
-  }).slice(0, -2);
-  const reply = await lobby.redis.evalScript(WELCOME, [
-    ...lobby.keys.core,
-    lobby.keys.pinnedWelcome,
-  ], [lobby.config.streamTtlMs, lobby.config.streamMaxLen, ...fields]) as string[];
-  return { id: reply[0]!, replaced: reply[2]! };
+  });
+  return decodeWelcomeReply(
+    await lobby.redis.evalScript(WELCOME, [
+      ...lobby.keys.core,
+      lobby.keys.pinnedWelcome,
+    ], [lobby.config.streamTtlMs, lobby.config.streamMaxLen, ...fields]),
+  );
 }

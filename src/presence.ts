@@ -13,6 +13,7 @@ import type { AgentIdentity } from "./identity.ts";
 import type { Room } from "./room.ts";
 import { clip, oneLine } from "./sanitize.ts";
 import { HEARTBEAT, ROSTER } from "./scripts.ts";
+import { decodeRosterReply, intReply } from "./replies.ts";
 
 /** One live agent of the roster. */
 export interface PresenceEntry {
@@ -71,7 +72,7 @@ async function writePresence(
     [room.keys.presence(identity.agent_id), room.keys.presenceIndex],
     [room.config.presenceTtlMs, identity.agent_id, JSON.stringify(record), mode],
   );
-  return Number(reply);
+  return intReply(HEARTBEAT, reply);
 }
 
 /**
@@ -97,12 +98,9 @@ function clipDescription(text: string): string {
  * @returns entries sorted by agent id
  */
 export async function roster(room: Room): Promise<PresenceEntry[]> {
-  const [, flat] = await room.redis.evalScript(ROSTER, [room.keys.presenceIndex], []) as [
-    string,
-    string[],
-  ];
-  const members: string[] = [];
-  for (let i = 0; i < flat.length; i += 2) members.push(flat[i]!);
+  const members = decodeRosterReply(
+    await room.redis.evalScript(ROSTER, [room.keys.presenceIndex], []),
+  );
   if (members.length === 0) return [];
   const replies = await room.redis.pipeline(
     members.flatMap((m) => [["GET", room.keys.presence(m)], ["PTTL", room.keys.presence(m)]]),

@@ -5,13 +5,20 @@
  * @module
  */
 import type { RoomConfig } from "./config.ts";
-import { decodeStreamEntries, decodeStreamEntry, encodeEventFields } from "./codec.ts";
+import {
+  decodeStreamEntries,
+  decodeStreamEntry,
+  encodeEventFields,
+  type EventDraft,
+  fieldValue,
+} from "./codec.ts";
 import type { JsonValue, RoomEvent } from "./codec.ts";
 import { InvalidValueError, PayloadTooLargeError } from "./errors.ts";
 import type { AgentIdentity } from "./identity.ts";
 import { type RoomKeys, roomKeys } from "./keys.ts";
 import type { RedisPort, RedisReply } from "./redis/port.ts";
 import { PUBLISH } from "./scripts.ts";
+import { decodePublishReply } from "./replies.ts";
 
 /** What a caller supplies to publish an event. */
 export interface PublishInput {
@@ -108,7 +115,7 @@ export class Room {
    * @throws {PayloadTooLargeError} when the payload's JSON exceeds the cap
    */
   async publish(input: PublishInput): Promise<RoomEvent> {
-    const event: Omit<RoomEvent, "id"> = {
+    const event: EventDraft = {
       type: validateEventType(input.type),
       agent_id: input.agent.agent_id,
       agent_handle: input.agent.handle,
@@ -116,26 +123,27 @@ export class Room {
       to: input.to ?? "",
       reply_to: input.reply_to ?? "",
       payload: input.payload ?? null,
-      timestamp: 0,
     };
     if (event.reply_to !== "") validateStreamId(event.reply_to);
-    const fields = encodeEventFields(event).slice(0, -2); // timestamp comes from the server
-    const size = new TextEncoder().encode(fields[13]).length;
+    const fields = encodeEventFields(event); // no timestamp: the script adds the server's
+    const size = new TextEncoder().encode(fieldValue(fields, "payload")).length;
     const cap = this.config.maxPayloadBytes;
     if (cap > 0 && size > cap) throw new PayloadTooLargeError(size, cap);
     const recipient = input.inbox && event.to !== "" && !event.to.includes(":") ? event.to : "";
     const keys = recipient === ""
       ? this.keys.core
       : [...this.keys.core, this.keys.inbox(recipient), this.keys.inboxRecipients];
-    const reply = await this.redis.evalScript(PUBLISH, keys, [
-      this.config.streamTtlMs,
-      this.config.streamMaxLen,
-      recipient,
-      this.config.inboxMaxLen,
-      this.config.inboxTtlMs,
-      ...fields,
-    ]) as [string, string, string];
-    return { id: reply[0], ...event, timestamp: Number(reply[1]) };
+    const { id, timestamp } = decodePublishReply(
+      await this.redis.evalScript(PUBLISH, keys, [
+        this.config.streamTtlMs,
+        this.config.streamMaxLen,
+        recipient,
+        this.config.inboxMaxLen,
+        this.config.inboxTtlMs,
+        ...fields,
+      ]),
+    );
+    return { id, ...event, timestamp };
   }
 
   /**
@@ -225,12 +233,13 @@ export class Room {
    * Blocks until events arrive after `afterId` or `blockMs` passes.
    *
    * @param afterId a stream id
-   * @param options `blockMs` (0 = forever) and `count`
+   * @param options `blockMs` (0 = forever), `count`, and a `signal` that aborts the read
+   *   (the blocked connection is dropped)
    * @returns the new events, earliest first (empty on timeout)
    */
   async waitForEvents(
     afterId: string,
-    options: { blockMs: number; count?: number },
+    options: { blockMs: number; count?: number; signal?: AbortSignal },
   ): Promise<RoomEvent[]> {
     validateStreamId(afterId);
     const reply = await this.redis.call([
@@ -242,7 +251,10 @@ export class Room {
       "STREAMS",
       this.keys.events,
       afterId,
-    ], { timeoutMs: options.blockMs === 0 ? 0 : options.blockMs + 5_000 });
+    ], {
+      timeoutMs: options.blockMs === 0 ? 0 : options.blockMs + 5_000,
+      signal: options.signal,
+    });
     if (!Array.isArray(reply) || reply.length === 0) return [];
     const stream = reply[0] as RedisReply[];
     return decodeStreamEntries(stream[1]);

@@ -15,9 +15,20 @@
 import type { JsonValue, RoomEvent } from "./codec.ts";
 import { decodePayload, decodeStreamEntry } from "./codec.ts";
 import { InvalidValueError } from "./errors.ts";
+import { DAY_MS } from "./limits.ts";
 import type { AgentIdentity } from "./identity.ts";
 import { type Room, validateEventType, validateStreamId } from "./room.ts";
 import { CLAIM, COMPLETE, INDEX_TASKS, LIVE_CLAIMS, RELEASE } from "./scripts.ts";
+import {
+  type ClaimResult,
+  type CompleteResult,
+  decodeClaimReply,
+  decodeCompleteReply,
+  decodeReleaseReply,
+  intReply,
+  type ReleaseResult,
+  textsReply,
+} from "./replies.ts";
 
 /** A catalog entry: a kind of work agents can claim. */
 export interface TaskDef {
@@ -34,33 +45,11 @@ export interface TaskDef {
 }
 
 /** Longest accepted claim lease. */
-export const MAX_CLAIM_TTL_MS = 24 * 3_600_000;
+export const MAX_CLAIM_TTL_MS: number = DAY_MS;
 /** Default claim lease. */
 export const DEFAULT_CLAIM_TTL_MS = 5 * 60_000;
 
-/** The result of a claim attempt; contention is a value, not an exception. */
-export type ClaimResult =
-  | { outcome: "claimed" | "renewed"; expiresAt: number; auditId: string }
-  | { outcome: "held"; owner: string; ttlMs: number }
-  | { outcome: "done" }
-  | { outcome: "prereq"; prereq: string }
-  | { outcome: "unknown" }
-  | { outcome: "not_task"; type: string };
-
-/** The result of completing a task. */
-export type CompleteResult =
-  | { outcome: "completed"; previousOwner: string; auditId: string }
-  | { outcome: "done" }
-  | { outcome: "not_owner"; owner: string }
-  | { outcome: "not_claimed" }
-  | { outcome: "unknown" }
-  | { outcome: "not_task"; type: string };
-
-/** The result of releasing a claim. */
-export type ReleaseResult =
-  | { outcome: "released"; auditId: string }
-  | { outcome: "not_held" }
-  | { outcome: "not_owner"; owner: string };
+export type { ClaimResult, CompleteResult, ReleaseResult } from "./replies.ts";
 
 /** Where a task stands. */
 export type TaskState =
@@ -75,6 +64,11 @@ function checkTtl(ttlMs: number): number {
     );
   }
   return ttlMs;
+}
+
+/** The keys of the claim, complete and release scripts: core, claims index, the task's owner. */
+function taskKeys(room: Room, id: string): string[] {
+  return [...room.keys.core, room.keys.claims, room.keys.taskOwner(id)];
 }
 
 /**
@@ -115,12 +109,9 @@ async function backfill(room: Room, type: string): Promise<number> {
       if (event?.type === type) ids.push(event.id);
     }
     if (ids.length > 0) {
-      added += Number(
-        await room.redis.evalScript(
-          INDEX_TASKS,
-          [room.keys.openTasks, room.keys.done],
-          ids,
-        ),
+      added += intReply(
+        INDEX_TASKS,
+        await room.redis.evalScript(INDEX_TASKS, [room.keys.openTasks, room.keys.done], ids),
       );
     }
     cursor = `(${(batch.at(-1) as [string])[0]}`;
@@ -161,12 +152,8 @@ export async function claimTask(
 ): Promise<ClaimResult> {
   const id = validateStreamId(options.taskId);
   const ttl = checkTtl(options.ttlMs ?? DEFAULT_CLAIM_TTL_MS);
-  const { keys, config } = room;
-  const reply = await room.redis.evalScript(CLAIM, [
-    ...keys.core,
-    keys.claims,
-    keys.taskOwner(id),
-  ], [
+  const { config } = room;
+  const reply = await room.redis.evalScript(CLAIM, taskKeys(room, id), [
     id,
     options.agent.agent_id,
     ttl,
@@ -175,25 +162,8 @@ export async function claimTask(
     config.streamMaxLen,
     options.agent.handle,
     options.agent.session_id,
-  ]) as (string | number)[];
-  switch (reply[0]) {
-    case "ok":
-      return {
-        outcome: reply[3] === "renewed" ? "renewed" : "claimed",
-        expiresAt: Number(reply[1]),
-        auditId: String(reply[2]),
-      };
-    case "held":
-      return { outcome: "held", owner: String(reply[1]), ttlMs: Number(reply[2]) };
-    case "prereq":
-      return { outcome: "prereq", prereq: String(reply[1]) };
-    case "not_task":
-      return { outcome: "not_task", type: String(reply[1]) };
-    case "done":
-      return { outcome: "done" };
-    default:
-      return { outcome: "unknown" };
-  }
+  ]);
+  return decodeClaimReply(reply);
 }
 
 /**
@@ -210,7 +180,7 @@ export async function completeTask(
   options: { taskId: string; agent: AgentIdentity; result?: JsonValue; strict?: boolean },
 ): Promise<CompleteResult> {
   const id = validateStreamId(options.taskId);
-  const { keys, config } = room;
+  const { config } = room;
   const result = JSON.stringify(options.result ?? null);
   const size = new TextEncoder().encode(result).length;
   if (config.maxPayloadBytes > 0 && size > config.maxPayloadBytes) {
@@ -218,11 +188,7 @@ export async function completeTask(
       `Cannot complete task: result is ${size} bytes, max ${config.maxPayloadBytes} bytes`,
     );
   }
-  const reply = await room.redis.evalScript(COMPLETE, [
-    ...keys.core,
-    keys.claims,
-    keys.taskOwner(id),
-  ], [
+  const reply = await room.redis.evalScript(COMPLETE, taskKeys(room, id), [
     id,
     options.agent.agent_id,
     result,
@@ -231,21 +197,8 @@ export async function completeTask(
     config.streamMaxLen,
     options.agent.handle,
     options.agent.session_id,
-  ]) as string[];
-  switch (reply[0]) {
-    case "ok":
-      return { outcome: "completed", previousOwner: reply[1]!, auditId: reply[2]! };
-    case "not_owner":
-      return { outcome: "not_owner", owner: reply[1]! };
-    case "not_task":
-      return { outcome: "not_task", type: reply[1]! };
-    case "not_claimed":
-    case "done":
-    case "unknown":
-      return { outcome: reply[0] };
-    default:
-      throw new InvalidValueError(`Unexpected reply from the complete script: ${reply[0]}`);
-  }
+  ]);
+  return decodeCompleteReply(reply);
 }
 
 /**
@@ -260,22 +213,16 @@ export async function releaseTask(
   options: { taskId: string; agent: AgentIdentity },
 ): Promise<ReleaseResult> {
   const id = validateStreamId(options.taskId);
-  const { keys, config } = room;
-  const reply = await room.redis.evalScript(RELEASE, [
-    ...keys.core,
-    keys.claims,
-    keys.taskOwner(id),
-  ], [
+  const { config } = room;
+  const reply = await room.redis.evalScript(RELEASE, taskKeys(room, id), [
     id,
     options.agent.agent_id,
     config.streamTtlMs,
     config.streamMaxLen,
     options.agent.handle,
     options.agent.session_id,
-  ]) as string[];
-  if (reply[0] === "ok") return { outcome: "released", auditId: reply[1]! };
-  if (reply[0] === "not_owner") return { outcome: "not_owner", owner: reply[1]! };
-  return { outcome: "not_held" };
+  ]);
+  return decodeReleaseReply(reply);
 }
 
 /**
@@ -349,7 +296,10 @@ export async function openTasks(room: Room, count: number): Promise<RoomEvent[]>
  * @returns agent id → number of live claims
  */
 export async function claimLoad(room: Room): Promise<Map<string, number>> {
-  const flat = await room.redis.evalScript(LIVE_CLAIMS, [room.keys.claims], []) as string[];
+  const flat = textsReply(
+    LIVE_CLAIMS,
+    await room.redis.evalScript(LIVE_CLAIMS, [room.keys.claims], []),
+  );
   const ids = flat.filter((_, i) => i % 2 === 0);
   const load = new Map<string, number>();
   if (ids.length === 0) return load;

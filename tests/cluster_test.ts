@@ -13,7 +13,6 @@ import { clusterSlot, roomKeys } from "../src/keys.ts";
 import { acquireLease, releaseLease, renewLease } from "../src/coordination/leases.ts";
 import { ask, pinWelcome, reply } from "../src/messaging.ts";
 import { clearSessionPresence, heartbeat, refreshPresence, roster } from "../src/presence.ts";
-import { connectRedis } from "../src/redis/connect.ts";
 import { connectIoredisCluster } from "../src/redis/ioredis.ts";
 import type { LuaScript, RedisPort } from "../src/redis/port.ts";
 import { parseRedisUrl } from "../src/redis/url.ts";
@@ -32,7 +31,15 @@ import {
 import { requestWindow } from "../src/coordination/windows.ts";
 import { ackWindow, activateWindow, releaseWindow } from "../src/coordination/window_lifecycle.ts";
 import { setWorkStatus } from "../src/coordination/work.ts";
-import { roomKeyCount, type StartedRedis, startRedis, uniqueRepo } from "./support/redis.ts";
+import {
+  roomKeyCount,
+  type StartedRedis,
+  startRedis,
+  uniqueRepo,
+  withRedis,
+} from "./support/redis.ts";
+import { type Recorded, recordingPort } from "./support/recording.ts";
+import { until } from "./support/poll.ts";
 import { type CliResult, runCli } from "./support/cli.ts";
 import { assertSilent, hookOutput, payload, runHook } from "./support/hook.ts";
 
@@ -45,15 +52,6 @@ interface TestCluster {
   /** Which master (its port) serves a slot. */
   ownerOf(slot: number): number;
   stop(): Promise<void>;
-}
-
-async function withAdmin<T>(url: string, fn: (redis: RedisPort) => Promise<T>): Promise<T> {
-  const redis = await connectRedis(parseRedisUrl(url));
-  try {
-    return await fn(redis);
-  } finally {
-    await redis.close();
-  }
 }
 
 /**
@@ -98,24 +96,22 @@ async function startCluster(): Promise<TestCluster> {
       throw new Error(`redis-cli --cluster create failed (exit ${create.code}):\n${text}`);
     }
 
-    const deadline = Date.now() + 10_000;
-    let states: string[] = [];
-    for (;;) {
-      states = await Promise.all(nodes.map((n) =>
-        withAdmin(n.url, async (redis) => {
-          const info = String(await redis.call(["CLUSTER", "INFO"]));
-          return info.match(/cluster_state:(\w+)/)?.[1] ?? "?";
-        })
-      ));
-      if (states.every((s) => s === "ok")) break;
-      if (Date.now() > deadline) {
-        throw new Error(`cluster not ok after 10 s: cluster_state ${states.join(", ")}\n${text}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await until(
+      `every node to report cluster_state:ok after redis-cli:\n${text}`,
+      async () => {
+        const states = await Promise.all(nodes.map((n) =>
+          withRedis(n.url, async (redis) => {
+            const info = String(await redis.call(["CLUSTER", "INFO"]));
+            return info.match(/cluster_state:(\w+)/)?.[1] ?? "?";
+          })
+        ));
+        return states.every((s) => s === "ok");
+      },
+      10_000,
+    );
 
     // slot ranges from CLUSTER NODES: `<id> <ip:port@bus> <flags> ... <range>...`
-    const table = String(await withAdmin(nodes[0]!.url, (r) => r.call(["CLUSTER", "NODES"])));
+    const table = String(await withRedis(nodes[0]!.url, (r) => r.call(["CLUSTER", "NODES"])));
     const ranges: { from: number; to: number; port: number }[] = [];
     for (const line of table.trim().split("\n")) {
       const fields = line.split(" ");
@@ -162,25 +158,6 @@ function repoOn(cluster: TestCluster, port: number, prefix: string): string {
 }
 
 // ---------------------------------------------------------------- recording scripts
-
-interface ScriptRun {
-  script: string;
-  keys: readonly string[];
-}
-
-/** The port, with every script run recorded in `log`. */
-function recording(port: RedisPort, log: ScriptRun[]): RedisPort {
-  return {
-    address: port.address,
-    call: (args, options) => port.call(args, options),
-    pipeline: (commands) => port.pipeline(commands),
-    evalScript: (script, keys, args) => {
-      log.push({ script: script.name, keys: [...keys] });
-      return port.evalScript(script, keys, args);
-    },
-    close: () => port.close(),
-  };
-}
 
 /** The names of every Lua script src/scripts.ts exports. */
 const ALL_SCRIPTS: string[] = Object.values(scripts)
@@ -339,13 +316,13 @@ Deno.test("Redis Cluster (3 masters): every script runs on every master; CLI and
     const seedEndpoint = parseRedisUrl(seed.url);
 
     await t.step("rooms on all three masters run every Lua script without CROSSSLOT", async () => {
-      const log: ScriptRun[] = [];
+      const log: Recorded[] = [];
       const [alicePort, bobPort] = await Promise.all([
         connectIoredisCluster([seedEndpoint]),
         // bob seeds from another node: discovery works from any of them
         connectIoredisCluster([parseRedisUrl(cluster.nodes[2]!.url)]),
       ]);
-      const ports = { alice: recording(alicePort, log), bob: recording(bobPort, log) };
+      const ports = { alice: recordingPort(alicePort, log), bob: recordingPort(bobPort, log) };
       try {
         const repos = cluster.nodes.map((n, i) => repoOn(cluster, n.port, `cl${i}`));
         // the server agrees with the slots we computed
@@ -375,7 +352,8 @@ Deno.test("Redis Cluster (3 masters): every script runs on every master; CLI and
 
         // every call's keys hash to one slot; group the scripts by the master that ran them
         const byNode = new Map<number, Set<string>>();
-        for (const run of log) {
+        const runs = log.flatMap((r) => r.kind === "script" ? [r] : []);
+        for (const run of runs) {
           assert.ok(run.keys.length > 0, `${run.script} got its keys in KEYS`);
           const slots = new Set(run.keys.map(clusterSlot));
           assert.equal(slots.size, 1, `${run.script}: keys in one slot: ${run.keys.join(" ")}`);
@@ -383,7 +361,7 @@ Deno.test("Redis Cluster (3 masters): every script runs on every master; CLI and
           if (!byNode.has(port)) byNode.set(port, new Set());
           byNode.get(port)!.add(run.script);
         }
-        assert.deepEqual([...new Set(log.map((r) => r.script))].sort(), ALL_SCRIPTS);
+        assert.deepEqual([...new Set(runs.map((r) => r.script))].sort(), ALL_SCRIPTS);
         const roomScripts = ALL_SCRIPTS.filter((name) => name !== scripts.WELCOME.name);
         for (const repo of repos) {
           const port = cluster.ownerOf(roomSlot(repo));
@@ -404,7 +382,7 @@ Deno.test("Redis Cluster (3 masters): every script runs on every master; CLI and
         for (const repo of repos) {
           const slot = roomSlot(repo);
           for (const node of cluster.nodes) {
-            const count = await withAdmin(
+            const count = await withRedis(
               node.url,
               (r) => r.call(["CLUSTER", "COUNTKEYSINSLOT", slot]),
             ) as number;
@@ -494,7 +472,7 @@ Deno.test("Redis Cluster (3 masters): every script runs on every master; CLI and
         const slot = roomSlot(repo);
         const counts = await Promise.all(
           cluster.nodes.map((n) =>
-            withAdmin(n.url, (r) => r.call(["CLUSTER", "COUNTKEYSINSLOT", slot]))
+            withRedis(n.url, (r) => r.call(["CLUSTER", "COUNTKEYSINSLOT", slot]))
           ),
         );
         assert.deepEqual(

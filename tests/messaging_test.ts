@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { RoomEvent } from "../src/codec.ts";
-import { AgentroomError, InvalidValueError, NotFoundError } from "../src/errors.ts";
+import { AskPendingError, InvalidValueError, NotFoundError } from "../src/errors.ts";
 import { resolveIdentity } from "../src/identity.ts";
 import { inboxCursor, inboxHistory, markInboxRead, unreadInbox } from "../src/inbox.ts";
 import { ask, pinWelcome, reply, waitForEvent, WELCOME_PAYLOAD } from "../src/messaging.ts";
@@ -10,39 +10,23 @@ import type { RedisArg, RedisPort } from "../src/redis/port.ts";
 import { parseRedisUrl } from "../src/redis/url.ts";
 import { Room } from "../src/room.ts";
 import { resolveLiveTarget, resolveTarget } from "../src/targets.ts";
-import { shared } from "./support/redis.ts";
+import { commandName, recordingPort } from "./support/recording.ts";
+import { until } from "./support/poll.ts";
+import { shared, withRedis } from "./support/redis.ts";
 import { withRoom } from "./support/room.ts";
 
 const alice = resolveIdentity("alice", "aaaa1111");
 const bob = resolveIdentity("bob", "bbbb2222");
 const carol = resolveIdentity("carol", "cccc3333");
 
-/** Runs `fn` with one extra connection to the shared server, closed afterwards. */
-async function withPort<T>(fn: (redis: RedisPort) => Promise<T>): Promise<T> {
-  const redis = await connectRedis(parseRedisUrl(shared.url));
-  try {
-    return await fn(redis);
-  } finally {
-    await redis.close();
-  }
-}
-
 /** A port that records every XREAD sent through it. */
-function countingXreads(port: RedisPort): { port: RedisPort; xreads: (readonly RedisArg[])[] } {
-  const xreads: (readonly RedisArg[])[] = [];
-  return {
-    xreads,
-    port: {
-      address: port.address,
-      call: (args, options) => {
-        if (String(args[0]).toUpperCase() === "XREAD") xreads.push(args);
-        return port.call(args, options);
-      },
-      pipeline: (commands) => port.pipeline(commands),
-      evalScript: (script, keys, args) => port.evalScript(script, keys, args),
-      close: () => port.close(),
-    },
-  };
+function countingXreads(
+  redis: RedisPort,
+): { port: RedisPort; xreads: () => (readonly RedisArg[])[] } {
+  const port = recordingPort(redis);
+  const xreads = () =>
+    port.log.flatMap((r) => r.kind === "call" && commandName(r.args) === "XREAD" ? [r.args] : []);
+  return { port, xreads };
 }
 
 /** The BLOCK argument of a recorded XREAD. */
@@ -55,13 +39,10 @@ function blockOf(xread: readonly RedisArg[]): number {
  * write made afterwards is certainly seen by a blocking read, not a fresh one.
  */
 async function blockedOnServer(admin: RedisPort, clientId: number): Promise<void> {
-  const deadline = AbortSignal.timeout(10_000);
-  while (!deadline.aborted) {
+  await until(`client ${clientId} blocked`, async () => {
     const list = String(await admin.call(["CLIENT", "LIST", "ID", clientId]));
-    if (/ flags=\S*b/.test(list)) return;
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  throw new Error(`client ${clientId} never blocked`);
+    return / flags=\S*b/.test(list);
+  }, 10_000);
 }
 
 async function xlen(redis: RedisPort, key: string): Promise<number> {
@@ -171,7 +152,7 @@ Deno.test("inbox: the cursor survives the connection (a new port and Room read t
     const first = await unreadInbox(room, { recipient: bob.agent_id, count: 2 });
     assert.deepEqual(first.map((e) => e.event.payload), ["a", "b"]);
     await markInboxRead(room, { recipient: bob.agent_id, inboxId: first[1]!.inbox_id });
-    await withPort(async (other) => {
+    await withRedis(async (other) => {
       const again = new Room(other, room.config);
       assert.equal(await inboxCursor(again, bob.agent_id), first[1]!.inbox_id);
       const rest = await unreadInbox(again, { recipient: bob.agent_id });
@@ -325,7 +306,7 @@ function onAsked(): { asked: Promise<RoomEvent>; onAsked: (event: RoomEvent) => 
 
 Deno.test("ask/reply: only the REPLY from the target, to the asker, to that ASK ends the ask", async () => {
   await withRoom(async (aliceRoom) => {
-    await withPort(async (other) => {
+    await withRedis(async (other) => {
       const bobRoom = new Room(other, aliceRoom.config);
       const unrelated = await bobRoom.publish({ type: "NOTE", agent: bob, payload: "earlier" });
       const hook = onAsked();
@@ -387,7 +368,7 @@ Deno.test("ask/reply: only the REPLY from the target, to the asker, to that ASK 
 
 Deno.test("ask: a second concurrent ask from the same agent is refused until the first finishes", async () => {
   await withRoom(async (room) => {
-    await withPort(async (other) => {
+    await withRedis(async (other) => {
       const bobRoom = new Room(other, room.config);
       const hook = onAsked();
       const first = ask(room, {
@@ -402,7 +383,7 @@ Deno.test("ask: a second concurrent ask from the same agent is refused until the
       await assert.rejects(
         ask(bobRoom, { agent: alice, to: carol.agent_id, message: "second", timeoutMs: 1_000 }),
         (error: unknown) =>
-          error instanceof AgentroomError && error.code === "conflict" &&
+          error instanceof AskPendingError && error.code === "ask_pending" &&
           /already has a pending ask/.test(error.message),
       );
       assert.equal(await xlen(other, room.keys.events), length, "the refused ask wrote nothing");
@@ -432,7 +413,7 @@ Deno.test("ask: a second concurrent ask from the same agent is refused until the
 
 Deno.test("ask: a timeout returns no reply, leaves the question in the inbox and releases the lease", async () => {
   await withRoom(async (room) => {
-    await withPort(async (other) => {
+    await withRedis(async (other) => {
       const lease = room.keys.pendingAsk(alice.agent_id);
       const result = await ask(room, {
         agent: alice,
@@ -523,14 +504,14 @@ for (const [label, timeoutMs] of [["10s timeout", 10_000], ["no timeout", 0]] as
       const clientId = await redis.call(["CLIENT", "ID"]) as number;
       const afterId = await waiter.lastId();
       const waiting = waitForEvent(waiter, { afterId, timeoutMs });
-      await withPort(async (admin) => {
+      await withRedis(async (admin) => {
         await blockedOnServer(admin, clientId);
         const writer = new Room(admin, room.config);
         const sent = await writer.publish({ type: "WAKE", agent: bob, payload: "now" });
         assert.deepEqual(await waiting, sent);
       });
-      assert.equal(xreads.length, 1, `XREADs: ${JSON.stringify(xreads)}`);
-      const block = blockOf(xreads[0]!);
+      assert.equal(xreads().length, 1, `XREADs: ${JSON.stringify(xreads())}`);
+      const block = blockOf(xreads()[0]!);
       if (timeoutMs === 0) assert.equal(block, 0, "no timeout blocks forever (BLOCK 0)");
       else assert.ok(block > 5_000 && block <= timeoutMs, `BLOCK ${block}`);
     });
@@ -547,7 +528,7 @@ Deno.test("waitForEvent(): the filter skips others' traffic without polling", as
       timeoutMs: 0,
       filter: (e) => e.to === bob.agent_id,
     });
-    await withPort(async (admin) => {
+    await withRedis(async (admin) => {
       await blockedOnServer(admin, clientId);
       const writer = new Room(admin, room.config);
       await writer.publish({ type: "NOTE", agent: alice, payload: "broadcast" });
@@ -561,7 +542,8 @@ Deno.test("waitForEvent(): the filter skips others' traffic without polling", as
       assert.deepEqual(await waiting, mine);
     });
     // one blocking read per wake-up at most (events may also arrive together)
-    assert.ok(xreads.length >= 1 && xreads.length <= 3, `XREADs: ${xreads.length}`);
+    const used = xreads().length;
+    assert.ok(used >= 1 && used <= 3, `XREADs: ${used}`);
   });
 });
 

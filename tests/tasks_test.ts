@@ -18,25 +18,11 @@ import {
 import { uniqueRepo } from "./support/redis.ts";
 import { withRoom } from "./support/room.ts";
 import { untouchablePort } from "./support/coord.ts";
+import { until } from "./support/poll.ts";
 
 const alice = resolveIdentity("alice", "aaaa1111");
 const bob = resolveIdentity("bob", "bbbb2222");
 const carol = resolveIdentity("carol", "cccc3333");
-
-/** Polls `probe` until it returns a value other than `undefined`/`false`; fails after `deadlineMs`. */
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  deadlineMs = 5_000,
-): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** Waits until a claim on `taskId` has lapsed (the task is open again). */
 async function lapsed(room: Room, taskId: string): Promise<void> {
@@ -638,23 +624,47 @@ for (const index of ["typesSeen", "claims", "openTasks", "done", "catalog"] as c
 }
 
 Deno.test("a done task stays done while the room is busy, past the idle TTL", async () => {
+  const ttl = 60_000;
   await withRoom(async (room, redis) => {
     await registerTask(room, { type: "FIX", description: "fix" });
     const id = await publishTask(room);
     const done = await completeTask(room, { taskId: id, agent: alice });
     assert.equal(done.outcome, "completed");
-    const finishedAt = await room.serverTime();
-    // keep the room busy for three idle TTLs; every event re-arms the core keys
-    while ((await room.serverTime()) < finishedAt + 3 * room.config.streamTtlMs) {
-      await room.publish({ type: "NOTE", agent: bob });
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    // the room sat idle for most of its TTL: every core key has 1 s left
+    const keys = [];
+    for (const key of room.keys.core) {
+      if (await redis.call(["PEXPIRE", key, 1_000]) === 1) keys.push(key);
+    }
+    assert.ok(keys.includes(room.keys.done), "the done set has a TTL");
+    // one event (the room is busy) re-arms every core key to the full idle TTL
+    await room.publish({ type: "NOTE", agent: bob });
+    for (const key of keys) {
+      const left = await redis.call(["PTTL", key]) as number;
+      assert.ok(left > 1_000 && left <= ttl, `${key} re-armed: pttl ${left}`);
     }
     assert.equal((await taskState(room, id))?.state, "done");
     assert.equal((await claimTask(room, { taskId: id, agent: bob })).outcome, "done");
-    const ttls = await Promise.all(room.keys.core.map((k) => redis.call(["PTTL", k])));
-    for (const [i, ttl] of ttls.entries()) {
-      if (room.keys.core[i] === room.keys.openTasks) continue; // empty set: Redis deletes it
-      assert.ok((ttl as number) > 0, `${room.keys.core[i]} pttl ${ttl}`);
-    }
-  }, { tunables: { streamTtlMs: 200 } });
+  }, { tunables: { streamTtlMs: ttl } });
+});
+
+Deno.test("claims: another handle of the owner's session renews and may complete strictly; others may not", async () => {
+  await withRoom(async (room) => {
+    await registerTask(room, { type: "FIX", description: "fix" });
+    const id = await publishTask(room, "FIX", 1);
+    const helper = resolveIdentity("alice-helper", alice.session_id);
+    assert.equal((await claimTask(room, { taskId: id, agent: alice })).outcome, "claimed");
+    // a subagent of alice's session: its own session's claim is no conflict
+    assert.equal((await claimTask(room, { taskId: id, agent: helper })).outcome, "renewed");
+    const held = await claimTask(room, { taskId: id, agent: bob });
+    assert.equal(held.outcome, "held");
+    assert.equal(held.outcome === "held" && held.owner, helper.agent_id);
+    assert.equal(
+      (await completeTask(room, { taskId: id, agent: bob, strict: true })).outcome,
+      "not_owner",
+    );
+    assert.equal(
+      (await completeTask(room, { taskId: id, agent: alice, strict: true })).outcome,
+      "completed",
+    );
+  });
 });

@@ -106,6 +106,39 @@ export function median(values: readonly number[]): number {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
+/**
+ * Median ms of each of `fns`, called in turn (`calls` rounds after `warmup`
+ * unmeasured ones), so JIT warm-up and machine noise fall on all alike.
+ */
+export async function timeMedians(
+  fns: readonly (() => Promise<unknown>)[],
+  calls: number,
+  warmup: number,
+): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) for (const fn of fns) await fn();
+  const ms: number[][] = fns.map(() => []);
+  for (let i = 0; i < calls; i++) {
+    for (const [j, fn] of fns.entries()) {
+      const start = performance.now();
+      await fn();
+      ms[j]!.push(performance.now() - start);
+    }
+  }
+  return ms.map(median);
+}
+
+/** Runs `task(i)` for every `i` below `count`, at most `width` at a time. */
+export async function inFlight(
+  count: number,
+  width: number,
+  task: (i: number) => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < count) await task(next++);
+  }));
+}
+
 /** A Markdown table. */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const line = (cells: readonly string[]) => `| ${cells.join(" | ")} |`;

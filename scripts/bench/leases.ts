@@ -33,7 +33,17 @@ import { parseRedisUrl } from "../../src/redis/url.ts";
 import { Room } from "../../src/room.ts";
 import { LEASE_ACQUIRE } from "../../src/scripts.ts";
 import { roomStatus } from "../../src/coordination/status.ts";
-import { median, ratio, type RedisServer, requireTools, run, table, withRedis } from "./_server.ts";
+import {
+  inFlight,
+  median,
+  ratio,
+  type RedisServer,
+  requireTools,
+  run,
+  table,
+  timeMedians,
+  withRedis,
+} from "./_server.ts";
 
 const SELF = fileURLToPath(import.meta.url);
 const LONG = 30 * 60_000; // nothing lapses during a run
@@ -154,38 +164,20 @@ async function baselineOnce(redis: RedisPort, port: number, procs: number, calls
   return { rate, won };
 }
 
-/** Median ms of each of `fns`, called in turn, after `warmup` unmeasured rounds. */
-async function timeMedians(fns: (() => Promise<unknown>)[], calls: number, warmup = 50) {
-  for (let i = 0; i < warmup; i++) for (const fn of fns) await fn();
-  const ms: number[][] = fns.map(() => []);
-  for (let i = 0; i < calls; i++) {
-    for (const [j, fn] of fns.entries()) {
-      const start = performance.now();
-      await fn();
-      ms[j]!.push(performance.now() - start);
-    }
-  }
-  return ms.map(median);
-}
-
 /** A room with `leases` live leases (distinct resources) and `events` events in all. */
-async function fill(redis: RedisPort, leases: number, events: number, inFlight = 200) {
+async function fill(redis: RedisPort, leases: number, events: number, width = 200) {
   const room = new Room(redis, roomConfig({ repo: `bench-scale-${leases}`, branch: "main" }));
-  let next = 0;
-  await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (next < events) {
-      const i = next++;
-      if (i < leases) {
-        const r = await acquireLease(room, {
-          agent: resolveIdentity(`a${i % 20}`, "bench000"),
-          resources: [`path:src/m${i}`, `db:d${i}`],
-          purpose: "bench",
-          ttlMs: LONG,
-        });
-        if (r.outcome !== "acquired") throw new Error("fill: lease lost");
-      } else await room.publish({ type: "NOTE", agent: setup, payload: { i } });
-    }
-  }));
+  await inFlight(events, width, async (i) => {
+    if (i < leases) {
+      const r = await acquireLease(room, {
+        agent: resolveIdentity(`a${i % 20}`, "bench000"),
+        resources: [`path:src/m${i}`, `db:d${i}`],
+        purpose: "bench",
+        ttlMs: LONG,
+      });
+      if (r.outcome !== "acquired") throw new Error("fill: lease lost");
+    } else await room.publish({ type: "NOTE", agent: setup, payload: { i } });
+  });
   return room;
 }
 
@@ -208,7 +200,7 @@ async function scaling(redis: RedisPort, calls: number) {
     },
     () => guardResources(room, { agentId: setup.agent_id, resources: ["path:src", "db:d5"] }),
   ];
-  const ms = await timeMedians([...probes(small), ...probes(large)], calls);
+  const ms = await timeMedians([...probes(small), ...probes(large)], calls, 50);
   // listing every lease allocates a lot: measured on its own so it does not disturb the rest
   const all = await timeMedians(
     [

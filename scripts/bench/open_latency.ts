@@ -23,40 +23,28 @@ import { connectRedis } from "../../src/redis/connect.ts";
 import { parseRedisUrl } from "../../src/redis/url.ts";
 import { Room } from "../../src/room.ts";
 import { openTasks, registerTask } from "../../src/tasks.ts";
-import { median, ratio, type RedisServer, run, table, withRedis } from "./_server.ts";
+import {
+  inFlight,
+  median,
+  ratio,
+  type RedisServer,
+  run,
+  table,
+  timeMedians,
+  withRedis,
+} from "./_server.ts";
 
 const TASKS = 20;
 const agent = resolveIdentity("bench", "bench000");
 
 /** Publishes `entries` events, `TASKS` of them tasks spread evenly, `inFlight` at a time. */
-async function fill(room: Room, entries: number, inFlight = 200): Promise<void> {
+async function fill(room: Room, entries: number, width = 200): Promise<void> {
   await registerTask(room, { type: "BENCH_TASK", description: "benchmark task" });
   const every = Math.floor(entries / TASKS);
-  let next = 0;
-  await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (next < entries) {
-      const i = next++;
-      const type = i % every === every - 1 ? "BENCH_TASK" : "NOTE";
-      await room.publish({ type, agent, payload: { i } });
-    }
-  }));
-}
-
-/**
- * Median ms of each of `fns`, called in turn (`calls` rounds after `warmup`
- * unmeasured ones), so JIT warm-up and machine noise fall on all alike.
- */
-async function timeMedians(fns: (() => Promise<unknown>)[], calls: number, warmup = 100) {
-  for (let i = 0; i < warmup; i++) for (const fn of fns) await fn();
-  const ms: number[][] = fns.map(() => []);
-  for (let i = 0; i < calls; i++) {
-    for (const [j, fn] of fns.entries()) {
-      const start = performance.now();
-      await fn();
-      ms[j]!.push(performance.now() - start);
-    }
-  }
-  return ms.map(median);
+  await inFlight(entries, width, async (i) => {
+    const type = i % every === every - 1 ? "BENCH_TASK" : "NOTE";
+    await room.publish({ type, agent, payload: { i } });
+  });
 }
 
 /** Per-call ms of `redis-cli -r reps ZREVRANGE key 0 49`, start-up subtracted. */
@@ -94,10 +82,11 @@ export async function openLatency(server?: RedisServer): Promise<string> {
         rooms.push(room);
       }
       console.error(`open latency: ${calls} calls each …`);
-      const medians = await timeMedians(rooms.map((room) => () => openTasks(room, 50)), calls);
+      const medians = await timeMedians(rooms.map((room) => () => openTasks(room, 50)), calls, 100);
       const bare = await timeMedians(
         rooms.map((room) => () => redis.call(["ZREVRANGE", room.keys.openTasks, 0, 49])),
         calls,
+        100,
       );
       const rows: string[][] = [];
       for (const [i, room] of rooms.entries()) {

@@ -6,14 +6,15 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { CliError, EXIT } from "./errors.ts";
 
 /** A usage error: unknown command or flag, missing or extra argument (exit 2). */
-export class UsageError extends Error {
+export class UsageError extends CliError {
   /** The command the error belongs to, for the help hint. */
   readonly command: string;
   /** Creates the error. */
   constructor(message: string, command = "") {
-    super(message);
+    super(EXIT.usage, message);
     this.name = "UsageError";
     this.command = command;
   }

@@ -1,6 +1,7 @@
 /**
- * What a running command gets: its parsed flags, the output, and lazily
- * resolved settings, identity and room (Redis is only contacted on first use).
+ * What a running command gets: its parsed flags, the output, the process
+ * values it may read ({@linkcode CliIo}), and lazily resolved settings,
+ * identity and room (Redis is only contacted on first use).
  *
  * @module
  */
@@ -14,8 +15,9 @@ import { Room } from "../room.ts";
 import type { FlagSpec, ParsedLine } from "./_args.ts";
 import { UsageError } from "./_args.ts";
 import {
-  env,
-  processEnv,
+  checkedEnv,
+  type EnvLookup,
+  envValue,
   resolveCluster,
   resolveEndpoint,
   resolveRoomName,
@@ -23,6 +25,30 @@ import {
   type Settings,
 } from "./_env.ts";
 import type { Output } from "./_output.ts";
+
+/**
+ * How the CLI talks to the world. The CLI never reads the process itself:
+ * `cli.ts` hands it this value built from `Deno`, tests build their own, so
+ * `main(args, io)` runs in-process.
+ */
+export interface CliIo {
+  /** Environment lookup. */
+  env: EnvLookup;
+  /** Working directory. */
+  cwd: string;
+  /** Writes text to stdout, synchronously; throws when the reader went away. */
+  stdout: (text: string) => void;
+  /** Writes text to stderr, synchronously. */
+  stderr: (text: string) => void;
+  /** Standard input (only `agentroom hook` reads it). */
+  stdin: { read(buffer: Uint8Array): Promise<number | null> };
+  /** The host name (a session-token fallback), or `undefined` when unknown. */
+  hostname: () => string | undefined;
+  /** The parent process id (a session-token fallback). */
+  ppid: number;
+  /** Calls `stop` on an interrupt (Ctrl-C) until the returned function is called. */
+  onInterrupt: (stop: () => void) => () => void;
+}
 
 /** A command of the CLI. */
 export interface Command {
@@ -50,14 +76,29 @@ export class Context {
   readonly line: ParsedLine;
   /** Where to write. */
   readonly out: Output;
+  /** The process values the command may read. */
+  readonly io: CliIo;
+  #env: EnvLookup;
   #settings?: Settings;
   #port?: RedisPort;
   #room?: Room;
 
   /** Creates a context for a parsed line. */
-  constructor(line: ParsedLine, out: Output) {
+  constructor(line: ParsedLine, out: Output, io: CliIo) {
     this.line = line;
     this.out = out;
+    this.io = io;
+    this.#env = checkedEnv(io.env);
+  }
+
+  /** Environment lookup (a variable that is not valid UTF-8 is a usage error). */
+  get env(): EnvLookup {
+    return this.#env;
+  }
+
+  /** Working directory. */
+  get cwd(): string {
+    return this.io.cwd;
   }
 
   /** Whether `--json` was given. */
@@ -79,7 +120,8 @@ export class Context {
   /** Settings from flags and environment, resolved once. */
   get settings(): Settings {
     if (!this.#settings) {
-      const transport = env("AGENTROOM_TRANSPORT") ?? "resp";
+      const env = this.#env;
+      const transport = envValue(env, "AGENTROOM_TRANSPORT") ?? "resp";
       if (transport !== "resp" && transport !== "ioredis") {
         throw new UsageError(`AGENTROOM_TRANSPORT must be resp or ioredis, got ${transport}`);
       }
@@ -88,14 +130,14 @@ export class Context {
       try {
         endpoint = resolveEndpoint(
           { redis: this.flag("redis"), addr: this.flag("addr") },
-          processEnv,
+          env,
         );
-        cluster = resolveCluster(processEnv, endpoint);
+        cluster = resolveCluster(env, endpoint);
       } catch (error) {
         if (error instanceof InvalidValueError) throw new UsageError(error.message);
         throw error;
       }
-      if (cluster && env("AGENTROOM_TRANSPORT") === "resp") {
+      if (cluster && envValue(env, "AGENTROOM_TRANSPORT") === "resp") {
         throw new UsageError(
           "AGENTROOM_REDIS_CLUSTER needs the ioredis transport; unset AGENTROOM_TRANSPORT=resp",
         );
@@ -103,11 +145,11 @@ export class Context {
       this.#settings = {
         endpoint,
         ...resolveRoomName({ repo: this.flag("repo"), branch: this.flag("branch") }, {
-          cwd: Deno.cwd(),
-          env: processEnv,
+          cwd: this.io.cwd,
+          env,
         }),
-        handle: this.flag("agent") ?? env("AGENTROOM_AGENT") ?? "",
-        token: resolveToken(),
+        handle: this.flag("agent") ?? envValue(env, "AGENTROOM_AGENT") ?? "",
+        token: resolveToken(env, { hostname: this.io.hostname(), ppid: this.io.ppid }),
         transport: cluster ? "ioredis" : transport,
         cluster,
       };

@@ -7,7 +7,8 @@
  * @module
  */
 import { isCoordinationId } from "../coordination/shared.ts";
-import { AgentroomError, InvalidValueError, NotFoundError } from "../errors.ts";
+import { InvalidValueError, NotFoundError } from "../errors.ts";
+import { DAY_MS } from "../limits.ts";
 import type { Lease, ResourceConflict } from "../coordination/leases.ts";
 import type { PresenceEntry } from "../presence.ts";
 import { normalizeResources } from "../coordination/resources.ts";
@@ -17,18 +18,6 @@ import type { QuietWindow } from "../coordination/windows.ts";
 import { parseDuration, UsageError } from "./_args.ts";
 import type { Context } from "./_context.ts";
 import { formatDuration } from "./_output.ts";
-
-const DAY_MS = 24 * 3_600_000;
-
-/** A conflict error: exit 3. */
-export function conflictError(message: string): AgentroomError {
-  return new AgentroomError("conflict", message);
-}
-
-/** A not-owner or wrong-state error: exit 1. */
-export function refusedError(message: string): AgentroomError {
-  return new AgentroomError("invalid_value", message);
-}
 
 /** Re-exported for the commands: a missing or expired lease or window (exit 1). */
 export { NotFoundError };

@@ -1,14 +1,21 @@
 /**
- * The CLI's settings from flags and the process environment. With `hooks/`,
- * the only place that hands the environment to the library.
+ * The CLI's settings from flags and the environment it was given (see
+ * `CliIo`): it never reads the process environment itself.
  *
  * @module
  */
 import type { RedisEndpoint } from "../redis/url.ts";
+import type { EnvLookup } from "../process/settings.ts";
 import { UsageError } from "./_args.ts";
-import { envValue, resolveToken as tokenFrom } from "../process/settings.ts";
 
-export { resolveCluster, resolveEndpoint, resolveRoomName } from "../process/settings.ts";
+export {
+  type EnvLookup,
+  envValue,
+  resolveCluster,
+  resolveEndpoint,
+  resolveRoomName,
+  resolveToken,
+} from "../process/settings.ts";
 
 /** Settings every command may use. */
 export interface Settings {
@@ -29,31 +36,19 @@ export interface Settings {
 }
 
 /**
- * The process environment as a lookup function. A variable that is not valid
- * UTF-8 is a usage error naming it (never a crash).
+ * The environment lookup a command uses: `lookup`, where a variable that
+ * cannot be read (not valid UTF-8) is a usage error naming it, never a crash.
+ *
+ * @param lookup the environment given to the CLI
  */
-export const processEnv = (name: string): string | undefined => {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    throw new UsageError(
-      `environment variable ${name} is not valid UTF-8; unset it or fix its value`,
-    );
-  }
-};
-
-/** Reads one environment variable, treating empty as unset. */
-export function env(name: string): string | undefined {
-  return envValue(processEnv, name);
-}
-
-/** The session token of this process (see `resolveToken` in settings). */
-export function resolveToken(): string {
-  let hostname: string | undefined;
-  try {
-    hostname = Deno.hostname();
-  } catch {
-    hostname = undefined;
-  }
-  return tokenFrom(processEnv, { hostname, ppid: Deno.ppid });
+export function checkedEnv(lookup: EnvLookup): EnvLookup {
+  return (name) => {
+    try {
+      return lookup(name);
+    } catch {
+      throw new UsageError(
+        `environment variable ${name} is not valid UTF-8; unset it or fix its value`,
+      );
+    }
+  };
 }

@@ -20,20 +20,22 @@ export interface Output {
   error(text: string): void;
 }
 
-const encoder = new TextEncoder();
-
-function writeAll(file: { writeSync(p: Uint8Array): number }, text: string): void {
-  let bytes = encoder.encode(text);
-  while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
+/**
+ * An {@linkcode Output} over two text writers: lines to `stdout`,
+ * sanitised `warning:` / `error:` lines to `stderr`.
+ *
+ * @param stdout writes text to stdout
+ * @param stderr writes text to stderr
+ * @returns the output
+ */
+export function outputTo(stdout: (text: string) => void, stderr: (text: string) => void): Output {
+  return {
+    line: (text) => stdout(text + "\n"),
+    json: (value) => stdout(JSON.stringify(value) + "\n"),
+    warn: (text) => stderr(`warning: ${terminalText(text)}\n`),
+    error: (text) => stderr(`error: ${terminalText(text)}\n`),
+  };
 }
-
-/** Output to the process's stdout and stderr, written synchronously line by line. */
-export const processOutput: Output = {
-  line: (text) => writeAll(Deno.stdout, text + "\n"),
-  json: (value) => writeAll(Deno.stdout, JSON.stringify(value) + "\n"),
-  warn: (text) => writeAll(Deno.stderr, `warning: ${terminalText(text)}\n`),
-  error: (text) => writeAll(Deno.stderr, `error: ${terminalText(text)}\n`),
-};
 
 /**
  * The JSON form of an event: `to`, `reply_to`, `agent_handle` and

@@ -15,7 +15,8 @@ import type { Room } from "../room.ts";
 import { terminalText } from "../sanitize.ts";
 import { UsageError } from "./_args.ts";
 import type { Command, Context } from "./_context.ts";
-import { conflictError, conflictText, idArg, left, resourcesArg } from "./_coord.ts";
+import { conflictText, idArg, left, resourcesArg } from "./_coord.ts";
+import { conflictError } from "./errors.ts";
 
 function unsafeText(v: Exclude<GuardVerdict, { safe: true }>, me: string): string {
   switch (v.reason) {
@@ -101,7 +102,7 @@ async function guardStaged(ctx: Context): Promise<number> {
   if (ctx.flag("lease") !== undefined || ctx.bool("require-held")) {
     throw new UsageError("guard --staged takes no --lease or --require-held", "guard");
   }
-  const paths = await stagedPaths(Deno.cwd());
+  const paths = await stagedPaths(ctx.cwd);
   const resources: string[] = [];
   const unchecked: string[] = [];
   for (const path of paths) {
@@ -114,7 +115,7 @@ async function guardStaged(ctx: Context): Promise<number> {
   for (const path of unchecked) {
     ctx.out.warn(`${path} cannot be named as a resource; not checked`);
   }
-  const bypass = (Deno.env.get(BYPASS_VARIABLE) ?? "") === "1";
+  const bypass = (ctx.env(BYPASS_VARIABLE) ?? "") === "1";
   const me = ctx.identity;
   const held = resources.length === 0
     ? []

@@ -29,7 +29,7 @@ export const hook: Command = {
   args: { min: 1, max: 1, what: "<event>" },
   run: async (ctx) => {
     const event = ctx.line.positionals[0]!;
-    const code = await hookMain(event);
+    const code = await hookMain(event, ctx.io);
     if (code === undefined) {
       throw new UsageError(
         `unknown hook event ${

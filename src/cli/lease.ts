@@ -14,7 +14,6 @@ import { refreshPresence } from "../presence.ts";
 import { terminalText } from "../sanitize.ts";
 import type { Command, Context } from "./_context.ts";
 import {
-  conflictError,
   conflictText,
   durationFlag,
   idArg,
@@ -22,11 +21,11 @@ import {
   NotFoundError,
   onlyFlags,
   positionals,
-  refusedError,
   requiredFlag,
   resourcesArg,
   subcommand,
 } from "./_coord.ts";
+import { conflictError, refusedError } from "./errors.ts";
 import { formatDuration } from "./_output.ts";
 
 const SUBCOMMANDS = ["acquire", "renew", "release", "list"] as const;

@@ -5,12 +5,12 @@
  *
  * @module
  */
-import { AgentroomError, RedisUnavailableError } from "../errors.ts";
+import { AgentroomError, AskPendingError, RedisUnavailableError } from "../errors.ts";
 import { isNetworkBlocked } from "../redis/connect.ts";
 import { networkBlockedText } from "./setup.ts";
 import { findCommand, parseCommandArgs, UsageError } from "./_args.ts";
-import { type Command, Context } from "./_context.ts";
-import { type Output, processOutput } from "./_output.ts";
+import { type CliIo, type Command, Context } from "./_context.ts";
+import { type Output, outputTo } from "./_output.ts";
 import { commandHelp, rootHelp } from "./help.ts";
 import { guard } from "./guard.ts";
 import { hook } from "./hook.ts";
@@ -27,8 +27,9 @@ import { who } from "./who.ts";
 import { windowCommand } from "./window.ts";
 import { work } from "./work.ts";
 
-/** Exit codes of the CLI. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, conflict: 3 } as const;
+import { CliError, EXIT } from "./errors.ts";
+
+export { EXIT } from "./errors.ts";
 
 /** Every command, in help order. */
 export const COMMANDS: readonly Command[] = [
@@ -81,13 +82,16 @@ const helpCommand: Command = {
 const ALL: readonly Command[] = [...COMMANDS, helpCommand];
 
 /**
- * Runs the CLI on `args` and returns the exit code. Never exits the process.
+ * Runs the CLI on `args` and returns the exit code. Never exits the process
+ * and never reads it: environment, working directory and streams come from
+ * `io` (`cli.ts` builds it from `Deno`; tests build their own).
  *
  * @param args command-line arguments
- * @param out where to write
+ * @param io environment, working directory, streams and process facts
  * @returns the exit code
  */
-export async function main(args: string[], out: Output = processOutput): Promise<number> {
+export async function main(args: string[], io: CliIo): Promise<number> {
+  const out = outputTo(io.stdout, io.stderr);
   let ctx: Context | undefined;
   let name = "";
   try {
@@ -121,7 +125,7 @@ export async function main(args: string[], out: Output = processOutput): Promise
         name,
       );
     }
-    ctx = new Context(line, out);
+    ctx = new Context(line, out, io);
     return await command.run(ctx);
   } catch (error) {
     return report(out, error, name);
@@ -141,6 +145,15 @@ function report(out: Output, error: unknown, command: string): number {
     out.error(`${error.message}; ${hint}`);
     return EXIT.usage;
   }
+  if (error instanceof CliError) {
+    out.error(error.message);
+    return error.exitCode;
+  }
+  // a second ask while one is pending is contention, like a lost claim
+  if (error instanceof AskPendingError) {
+    out.error(error.message);
+    return EXIT.conflict;
+  }
   if (error instanceof RedisUnavailableError && isNetworkBlocked(error)) {
     out.error(networkBlockedText(error.address));
     return EXIT.failure;
@@ -153,7 +166,7 @@ function report(out: Output, error: unknown, command: string): number {
   }
   if (error instanceof AgentroomError) {
     out.error(error.message);
-    return error.code === "conflict" ? EXIT.conflict : EXIT.failure;
+    return EXIT.failure;
   }
   const message = error instanceof Error ? error.message : String(error);
   out.error(`internal: ${message}`);

@@ -566,10 +566,10 @@ export const setup: Command = {
     }
     const scope = scopeOf(ctx, target);
     if (target === "pi") {
-      const env = (name: string) => Deno.env.get(name);
+      const env = ctx.env;
       return await piSetupCommand(ctx, {
         scope: scope as "user" | "project",
-        root: projectRoot(Deno.cwd()),
+        root: projectRoot(ctx.cwd),
         home: homeDir(env),
         runner: currentRunner(),
         onPath: findOnPath("agentroom", env),
@@ -580,8 +580,8 @@ export const setup: Command = {
 };
 
 async function harnessSetup(ctx: Context, harness: Harness, scope: Scope): Promise<number> {
-  const env = (name: string) => Deno.env.get(name);
-  const file = settingsPath(harness, scope, env, Deno.cwd());
+  const env = ctx.env;
+  const file = settingsPath(harness, scope, env, ctx.cwd);
   const dryRun = ctx.bool("dry-run");
   const uninstall = ctx.bool("uninstall");
   const own = currentRunner();
@@ -598,7 +598,7 @@ async function harnessSetup(ctx: Context, harness: Harness, scope: Scope): Promi
   });
   let networkDiff: string[] = [];
   if (harness === "claude" && scope === "local" && !uninstall) {
-    report.ignore = await ignoreLocalSettings(projectRoot(Deno.cwd()), dryRun);
+    report.ignore = await ignoreLocalSettings(projectRoot(ctx.cwd), dryRun);
     if (report.ignore.file === null) {
       report.notes.push("not a git repository: nothing to keep settings.local.json out of");
     }

@@ -196,7 +196,7 @@ export async function runGitSetup(options: {
 export async function gitSetupCommand(ctx: Context, runner: Runner): Promise<number> {
   const dryRun = ctx.bool("dry-run");
   const { report, diff } = await runGitSetup({
-    cwd: Deno.cwd(),
+    cwd: ctx.cwd,
     runner,
     uninstall: ctx.bool("uninstall"),
     dryRun,

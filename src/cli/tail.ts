@@ -122,7 +122,7 @@ async function follow(
     stopping = true;
     room.redis.close();
   };
-  Deno.addSignalListener("SIGINT", stop);
+  const unlisten = ctx.io.onInterrupt(stop);
   try {
     for (;;) {
       let events: RoomEvent[];
@@ -138,6 +138,6 @@ async function follow(
       }
     }
   } finally {
-    Deno.removeSignalListener("SIGINT", stop);
+    unlisten();
   }
 }

@@ -5,7 +5,8 @@
  * @module
  */
 import { decodePayload } from "../codec.ts";
-import { AgentroomError, NotFoundError } from "../errors.ts";
+import { NotFoundError } from "../errors.ts";
+import { conflictError } from "./errors.ts";
 import { refreshPresence } from "../presence.ts";
 import { validateStreamId } from "../room.ts";
 import { terminalText } from "../sanitize.ts";
@@ -23,10 +24,6 @@ import {
 import { intFlag, parseDuration, UsageError } from "./_args.ts";
 import type { Command, Context } from "./_context.ts";
 import { eventJson, formatDuration, payloadText } from "./_output.ts";
-
-function conflict(message: string): AgentroomError {
-  return new AgentroomError("conflict", message);
-}
 
 function taskId(ctx: Context, command: string): string {
   const id = ctx.line.positionals[0]!;
@@ -178,15 +175,15 @@ export const claim: Command = {
           );}
         return 0;
       case "held":
-        throw conflict(
+        throw conflictError(
           `task ${id} is claimed by ${result.owner} for another ${
             formatDuration(result.ttlMs)
           }; pick another task`,
         );
       case "done":
-        throw conflict(`task ${id} is already done; pick another task`);
+        throw conflictError(`task ${id} is already done; pick another task`);
       case "prereq":
-        throw conflict(
+        throw conflictError(
           `task ${id} waits for its prerequisite: no ${result.prereq} event yet (use --force to override)`,
         );
       case "not_task":
@@ -229,11 +226,11 @@ export const done: Command = {
         else ctx.out.line(`completed task ${id}`);
         return 0;
       case "done":
-        throw conflict(`task ${id} is already done`);
+        throw conflictError(`task ${id} is already done`);
       case "not_owner":
-        throw conflict(`task ${id} is claimed by ${r.owner}, not you (--strict)`);
+        throw conflictError(`task ${id} is claimed by ${r.owner}, not you (--strict)`);
       case "not_claimed":
-        throw conflict(`task ${id} is not claimed; claim it first (--strict)`);
+        throw conflictError(`task ${id} is not claimed; claim it first (--strict)`);
       case "not_task":
         throw new NotFoundError(`event ${id} is a ${r.type}, not a registered task type`);
       case "unknown":
@@ -257,7 +254,9 @@ export const release: Command = {
     const agent = ctx.identity;
     const room = await ctx.room();
     const r = await releaseTask(room, { taskId: id, agent });
-    if (r.outcome === "not_owner") throw conflict(`task ${id} is claimed by ${r.owner}, not you`);
+    if (r.outcome === "not_owner") {
+      throw conflictError(`task ${id} is claimed by ${r.owner}, not you`);
+    }
     if (r.outcome === "not_held") throw new NotFoundError(`task ${id} is not claimed`);
     await refreshPresence(room, agent);
     if (ctx.json) ctx.out.json({ task_id: id, ...r });

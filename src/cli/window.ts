@@ -23,7 +23,6 @@ import {
 import { listFlag } from "./_args.ts";
 import type { Command, Context } from "./_context.ts";
 import {
-  conflictError,
   conflictText,
   durationFlag,
   idArg,
@@ -32,12 +31,12 @@ import {
   NotFoundError,
   onlyFlags,
   positionals,
-  refusedError,
   requiredFlag,
   resourcesArg,
   subcommand,
   windowLine,
 } from "./_coord.ts";
+import { conflictError, refusedError } from "./errors.ts";
 import { formatDuration } from "./_output.ts";
 
 const SUBCOMMANDS = ["request", "ack", "activate", "release", "cancel", "status"] as const;

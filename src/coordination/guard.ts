@@ -26,8 +26,11 @@
  *
  * @module
  */
-import { coordKeys, decodeLease, decodeWindow, heldBySelf } from "./shared.ts";
-import type { Lease, QuietWindow, ResourceConflict } from "./shared.ts";
+import { coordKeys, heldBySelf } from "./shared.ts";
+import type { ResourceConflict } from "./shared.ts";
+import { decodeGuardReply, type GuardLookup } from "./replies.ts";
+
+export type { GuardLookup } from "./replies.ts";
 import { covers, normalizeResources } from "./resources.ts";
 import type { Room } from "../room.ts";
 import { GUARD } from "../scripts.ts";
@@ -65,23 +68,6 @@ export type GuardVerdict =
   | { safe: false; reason: "not_owner"; leaseId: string; owner: string; checkedAt: number }
   | { safe: false; reason: "not_held"; resource: string; checkedAt: number };
 
-/** Everything live that overlaps the requested resources, at one instant. */
-export interface GuardLookup {
-  /** Redis server time of the read (Unix ms). */
-  now: number;
-  /** Requested resources, normalised and sorted. */
-  resources: string[];
-  /**
-   * Overlapping live leases: the requested resource, the held one, the lease.
-   * The lookup may stop at the first lease of another agent (the answer).
-   */
-  leases: { requested: string; held: string; lease: Lease }[];
-  /** Overlapping live windows: the requested resource, the window's, the window. */
-  windows: { requested: string; held: string; window: QuietWindow }[];
-  /** The named lease when it is live. */
-  named?: Lease;
-}
-
 /**
  * Answers whether the caller may use `resources` now (see the module's decision table).
  *
@@ -97,19 +83,8 @@ export async function guardResources(room: Room, options: GuardOptions): Promise
     options.leaseId ?? "",
     options.sessionId ?? "",
     ...resources,
-  ]) as [number, string[], string[], string];
-  const now = Number(reply[0]);
-  const lookup: GuardLookup = { now, resources, leases: [], windows: [] };
-  for (let i = 0; i + 2 < reply[1].length; i += 3) {
-    const [requested, held, json] = reply[1].slice(i, i + 3) as [string, string, string];
-    lookup.leases.push({ requested, held, lease: decodeLease(json) });
-  }
-  for (let i = 0; i + 2 < reply[2].length; i += 3) {
-    const [requested, held, json] = reply[2].slice(i, i + 3) as [string, string, string];
-    lookup.windows.push({ requested, held, window: decodeWindow(json, now) });
-  }
-  if (reply[3] !== "") lookup.named = decodeLease(reply[3]);
-  return decideGuard(lookup, options);
+  ]);
+  return decideGuard(decodeGuardReply(reply, resources), options);
 }
 
 /**

@@ -22,8 +22,6 @@ import {
   checkId,
   checkPurpose,
   coordKeys,
-  decodeConflict,
-  decodeLease,
   MAX_COORDINATION_TTL_MS,
   newCoordinationId,
   readSnapshot,
@@ -32,32 +30,23 @@ import type { AgentIdentity } from "../identity.ts";
 import { normalizeResources } from "./resources.ts";
 import type { Room } from "../room.ts";
 import { LEASE_ACQUIRE, LEASE_RELEASE, LEASE_RENEW } from "../scripts.ts";
-import type { Lease, ResourceConflict } from "./shared.ts";
+import {
+  decodeLeaseAcquireReply,
+  decodeLeaseReleaseReply,
+  decodeLeaseRenewReply,
+  type LeaseAcquireResult,
+  type LeaseReleaseResult,
+  type LeaseRenewResult,
+} from "./replies.ts";
+import type { Lease } from "./shared.ts";
 
 export type { Lease, ResourceConflict } from "./shared.ts";
+export type { LeaseAcquireResult, LeaseReleaseResult, LeaseRenewResult } from "./replies.ts";
 
 /** Default lease length: 15 minutes. */
 export const DEFAULT_LEASE_TTL_MS = 15 * 60_000;
 /** Longest lease: 24 hours. */
 export const MAX_LEASE_TTL_MS: number = MAX_COORDINATION_TTL_MS;
-
-/** The result of {@linkcode acquireLease}. */
-export type LeaseAcquireResult =
-  | { outcome: "acquired"; lease: Lease; auditId: string }
-  | { outcome: "conflict"; conflict: ResourceConflict };
-
-/** The result of {@linkcode renewLease}. */
-export type LeaseRenewResult =
-  | { outcome: "renewed"; lease: Lease; auditId: string }
-  | { outcome: "missing" }
-  | { outcome: "not_owner"; owner: string }
-  | { outcome: "conflict"; conflict: ResourceConflict };
-
-/** The result of {@linkcode releaseLease}; `missing` (released or lapsed already) is success. */
-export type LeaseReleaseResult =
-  | { outcome: "released"; lease: Lease; auditId: string }
-  | { outcome: "missing" }
-  | { outcome: "not_owner"; owner: string };
 
 /** What {@linkcode acquireLease} needs. */
 export interface AcquireLeaseOptions {
@@ -87,18 +76,16 @@ export async function acquireLease(
   const purpose = checkPurpose(options.purpose);
   const ttl = checkDuration("lease ttl", options.ttlMs ?? DEFAULT_LEASE_TTL_MS);
   for (;;) {
-    const reply = await room.redis.evalScript(LEASE_ACQUIRE, coordKeys(room), [
-      ...actorArgs(room, options.agent),
-      newCoordinationId(),
-      ttl,
-      purpose,
-      ...resources,
-    ]) as unknown[];
-    if (reply[0] === "exists") continue; // a 128-bit id collision: draw again
-    if (reply[0] === "ok") {
-      return { outcome: "acquired", lease: decodeLease(String(reply[1])), auditId: `${reply[2]}` };
-    }
-    return { outcome: "conflict", conflict: decodeConflict(reply) };
+    const result = decodeLeaseAcquireReply(
+      await room.redis.evalScript(LEASE_ACQUIRE, coordKeys(room), [
+        ...actorArgs(room, options.agent),
+        newCoordinationId(),
+        ttl,
+        purpose,
+        ...resources,
+      ]),
+    );
+    if (result.outcome !== "exists") return result; // exists: a 128-bit id collision, draw again
   }
 }
 
@@ -120,17 +107,8 @@ export async function renewLease(
     ...actorArgs(room, options.agent),
     id,
     ttl,
-  ]) as unknown[];
-  switch (reply[0]) {
-    case "ok":
-      return { outcome: "renewed", lease: decodeLease(String(reply[1])), auditId: `${reply[2]}` };
-    case "missing":
-      return { outcome: "missing" };
-    case "not_owner":
-      return { outcome: "not_owner", owner: String(reply[1]) };
-    default:
-      return { outcome: "conflict", conflict: decodeConflict(reply) };
-  }
+  ]);
+  return decodeLeaseRenewReply(reply);
 }
 
 /**
@@ -149,12 +127,8 @@ export async function releaseLease(
   const reply = await room.redis.evalScript(LEASE_RELEASE, coordKeys(room), [
     ...actorArgs(room, options.agent),
     id,
-  ]) as unknown[];
-  if (reply[0] === "ok") {
-    return { outcome: "released", lease: decodeLease(String(reply[1])), auditId: `${reply[2]}` };
-  }
-  if (reply[0] === "not_owner") return { outcome: "not_owner", owner: String(reply[1]) };
-  return { outcome: "missing" };
+  ]);
+  return decodeLeaseReleaseReply(reply);
 }
 
 /**

@@ -10,14 +10,16 @@
  */
 import { InvalidValueError } from "../errors.ts";
 import type { AgentIdentity } from "../identity.ts";
+import { DAY_MS } from "../limits.ts";
 import type { Room } from "../room.ts";
 import { COORD_SNAPSHOT } from "../scripts.ts";
+import { ScriptReply } from "../replies.ts";
 import type { JsonValue } from "../codec.ts";
 
 /** Longest lease or window TTL, and longest ack timeout: 24h. */
-export const MAX_COORDINATION_TTL_MS = 24 * 3_600_000;
+export const MAX_COORDINATION_TTL_MS: number = DAY_MS;
 /** How long an ended or lapsed window stays visible in `listWindows({ all: true })`. */
-export const WINDOW_RETENTION_MS = 24 * 3_600_000;
+export const WINDOW_RETENTION_MS: number = DAY_MS;
 /** Longest purpose, in characters. */
 export const MAX_PURPOSE_LENGTH = 500;
 
@@ -273,38 +275,6 @@ export function decodeWindow(json: string, now: number): QuietWindow {
   };
 }
 
-/**
- * Decodes a conflict reply `{ "lease"|"window", now, requested, held, JSON }`.
- */
-export function decodeConflict(reply: readonly unknown[]): ResourceConflict {
-  const checkedAt = Number(reply[1]);
-  const resource = String(reply[2]);
-  const conflictsWith = String(reply[3]);
-  if (reply[0] === "lease") {
-    const lease = decodeLease(String(reply[4]));
-    return {
-      kind: "lease",
-      resource,
-      conflictsWith,
-      owner: lease.owner,
-      leaseId: lease.id,
-      expiresAt: lease.expires_at,
-      checkedAt,
-    };
-  }
-  const window = decodeWindow(String(reply[4]), checkedAt);
-  return {
-    kind: "window",
-    resource,
-    conflictsWith,
-    owner: window.owner,
-    windowId: window.id,
-    state: window.state,
-    expiresAt: window.expires_at,
-    checkedAt,
-  };
-}
-
 /** One consistent read of live leases, windows and work (see `lua/coord_snapshot.lua`). */
 export interface Snapshot {
   /** Redis server time of the read, Unix ms. */
@@ -332,16 +302,25 @@ export async function readSnapshot(
     COORD_SNAPSHOT,
     [...coordKeys(room), room.keys.work, room.keys.workExpiry],
     [options.limit ?? 0, options.windows ?? "live"],
-  ) as [number, number, string[], number, string[], number, string[]];
-  const now = Number(reply[0]);
+  );
+  return decodeSnapshotReply(reply);
+}
+
+/** Decodes the `coord_snapshot` reply (see `lua/coord_snapshot.lua`). */
+export function decodeSnapshotReply(reply: unknown): Snapshot {
+  const r = new ScriptReply(COORD_SNAPSHOT, reply);
+  r.items(7, 7);
+  const now = r.int(0);
+  const records = <T>(i: number, decode: (json: string) => T) =>
+    r.texts(i).map((json) => r.decoded(json, decode));
   return {
     now,
-    leaseCount: Number(reply[1]),
-    leases: reply[2].map(decodeLease),
-    windowCount: Number(reply[3]),
-    windows: reply[4].map((json) => decodeWindow(json, now)),
-    workCount: Number(reply[5]),
-    work: reply[6].map((json) => JSON.parse(json) as WorkStatus),
+    leaseCount: r.int(1),
+    leases: records(2, decodeLease),
+    windowCount: r.int(3),
+    windows: records(4, (json) => decodeWindow(json, now)),
+    workCount: r.int(5),
+    work: records(6, (json) => JSON.parse(json) as WorkStatus),
   };
 }
 

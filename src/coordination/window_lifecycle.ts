@@ -16,54 +16,31 @@
  *
  * @module
  */
-import {
-  actorArgs,
-  checkId,
-  coordKeys,
-  decodeConflict,
-  decodeWindow,
-  WINDOW_RETENTION_MS,
-} from "./shared.ts";
+import { actorArgs, checkId, coordKeys, WINDOW_RETENTION_MS } from "./shared.ts";
 import type { AgentIdentity } from "../identity.ts";
-import type { QuietWindow, ResourceConflict, WindowState } from "./shared.ts";
+import {
+  decodeWindowAckReply,
+  decodeWindowActivateReply,
+  decodeWindowFinishReply,
+  type WindowAckResult,
+  type WindowActivateResult,
+  type WindowFinishResult,
+} from "./replies.ts";
 import type { Room } from "../room.ts";
 import { WINDOW_ACK, WINDOW_ACTIVATE, WINDOW_FINISH } from "../scripts.ts";
 
-/** The result of {@linkcode ackWindow}. */
-export type WindowAckResult =
-  | { outcome: "acknowledged"; window: QuietWindow; auditId: string; already: boolean }
-  | { outcome: "missing" }
-  | { outcome: "expired" }
-  | { outcome: "state"; state: WindowState }
-  | { outcome: "not_required"; owner: string };
-
-/** The result of {@linkcode activateWindow}. */
-export type WindowActivateResult =
-  | { outcome: "activated"; window: QuietWindow; auditId: string }
-  | { outcome: "missing" }
-  | { outcome: "expired" }
-  | { outcome: "not_owner"; owner: string }
-  | { outcome: "state"; state: WindowState }
-  | { outcome: "acks"; outstanding: string[]; checkedAt: number }
-  | { outcome: "conflict"; conflict: ResourceConflict };
-
-/** The result of {@linkcode releaseWindow} and {@linkcode cancelWindow}. */
-export type WindowFinishResult =
-  | { outcome: "released" | "cancelled"; window: QuietWindow; auditId: string; already: boolean }
-  | { outcome: "missing" }
-  | { outcome: "not_owner"; owner: string }
-  | { outcome: "state"; state: WindowState };
+export type { WindowAckResult, WindowActivateResult, WindowFinishResult } from "./replies.ts";
 
 async function windowScript(
   room: Room,
   script: typeof WINDOW_ACK,
   agent: AgentIdentity,
   args: (string | number)[],
-): Promise<unknown[]> {
+): Promise<unknown> {
   return await room.redis.evalScript(script, coordKeys(room), [
     ...actorArgs(room, agent),
     ...args,
-  ]) as unknown[];
+  ]);
 }
 
 /**
@@ -79,23 +56,7 @@ export async function ackWindow(
 ): Promise<WindowAckResult> {
   const id = checkId("window", options.windowId);
   const reply = await windowScript(room, WINDOW_ACK, options.agent, [id]);
-  switch (reply[0]) {
-    case "ok":
-      return {
-        outcome: "acknowledged",
-        window: decodeWindow(String(reply[1]), 0),
-        auditId: String(reply[2]),
-        already: reply[2] === "",
-      };
-    case "state":
-      return { outcome: "state", state: reply[1] as WindowState };
-    case "not_required":
-      return { outcome: "not_required", owner: String(reply[1]) };
-    case "expired":
-      return { outcome: "expired" };
-    default:
-      return { outcome: "missing" };
-  }
+  return decodeWindowAckReply(reply);
 }
 
 /**
@@ -115,30 +76,7 @@ export async function activateWindow(
     id,
     WINDOW_RETENTION_MS,
   ]);
-  switch (reply[0]) {
-    case "ok":
-      return {
-        outcome: "activated",
-        window: decodeWindow(String(reply[1]), 0),
-        auditId: String(reply[2]),
-      };
-    case "not_owner":
-      return { outcome: "not_owner", owner: String(reply[1]) };
-    case "state":
-      return { outcome: "state", state: reply[1] as WindowState };
-    case "expired":
-      return { outcome: "expired" };
-    case "acks":
-      return {
-        outcome: "acks",
-        checkedAt: Number(reply[1]),
-        outstanding: reply.slice(2).map(String),
-      };
-    case "lease":
-      return { outcome: "conflict", conflict: decodeConflict(reply) };
-    default:
-      return { outcome: "missing" };
-  }
+  return decodeWindowActivateReply(reply);
 }
 
 async function finishWindow(
@@ -152,21 +90,7 @@ async function finishWindow(
     how,
     WINDOW_RETENTION_MS,
   ]);
-  switch (reply[0]) {
-    case "ok":
-      return {
-        outcome: how === "release" ? "released" : "cancelled",
-        window: decodeWindow(String(reply[1]), 0),
-        auditId: String(reply[2]),
-        already: reply[2] === "",
-      };
-    case "not_owner":
-      return { outcome: "not_owner", owner: String(reply[1]) };
-    case "state":
-      return { outcome: "state", state: reply[1] as WindowState };
-    default:
-      return { outcome: "missing" };
-  }
+  return decodeWindowFinishReply(reply, how);
 }
 
 /**

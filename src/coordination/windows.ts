@@ -25,20 +25,21 @@ import {
   checkId,
   checkPurpose,
   coordKeys,
-  decodeConflict,
   decodeWindow,
   newCoordinationId,
   readSnapshot,
   WINDOW_RETENTION_MS,
 } from "./shared.ts";
-import { InvalidValueError } from "../errors.ts";
+import { InvalidValueError, UnexpectedReplyError } from "../errors.ts";
 import type { AgentIdentity } from "../identity.ts";
-import type { QuietWindow, ResourceConflict } from "./shared.ts";
+import type { QuietWindow } from "./shared.ts";
+import { decodeWindowRequestReply, type WindowRequestResult } from "./replies.ts";
 import { normalizeResources } from "./resources.ts";
 import type { Room } from "../room.ts";
 import { WINDOW_REQUEST } from "../scripts.ts";
 
 export type { QuietWindow, WindowState } from "./shared.ts";
+export type { WindowRequestResult } from "./replies.ts";
 
 /** Default length of an active window: 5 minutes. */
 export const DEFAULT_WINDOW_TTL_MS = 5 * 60_000;
@@ -60,11 +61,6 @@ export interface RequestWindowOptions {
   /** Agent ids that must acknowledge (resolved ids; the owner is ignored). */
   require?: readonly string[];
 }
-
-/** The result of {@linkcode requestWindow}. */
-export type WindowRequestResult =
-  | { outcome: "active" | "pending"; window: QuietWindow; auditId: string }
-  | { outcome: "conflict"; conflict: ResourceConflict };
 
 function checkAgents(agents: readonly string[], owner: string): string[] {
   const out = new Set<string>();
@@ -121,18 +117,12 @@ export async function requestWindow(
       JSON.stringify(resources),
       JSON.stringify(named),
       JSON.stringify(candidates),
-    ]) as unknown[];
-    if (reply[0] === "ok") {
-      const window = decodeWindow(String(reply[1]), 0);
-      const outcome = window.state === "active" ? "active" : "pending";
-      return { outcome, window, auditId: String(reply[2]) };
-    }
-    if (reply[0] === "retry" && round < 20) {
-      const needed = JSON.parse(String(reply[1])) as string[];
-      candidates = [...new Set([...candidates, ...needed])].sort();
-    } else if (reply[0] === "exists") id = newCoordinationId();
-    else if (reply[0] === "window") return { outcome: "conflict", conflict: decodeConflict(reply) };
-    else throw new InvalidValueError(`Cannot request window: unexpected reply ${reply[0]}`);
+    ]);
+    const result = decodeWindowRequestReply(reply);
+    if (result.outcome === "exists") id = newCoordinationId();
+    else if (result.outcome !== "retry") return result;
+    else if (round < 20) candidates = [...new Set([...candidates, ...result.required])].sort();
+    else throw new UnexpectedReplyError(WINDOW_REQUEST.name, reply);
   }
 }
 

@@ -16,15 +16,18 @@
 import { actorArgs, checkDuration, readSnapshot, sortWork } from "./shared.ts";
 import { InvalidValueError } from "../errors.ts";
 import type { AgentIdentity } from "../identity.ts";
+import { DAY_MS } from "../limits.ts";
 import type { Room } from "../room.ts";
 import { WORK_SET } from "../scripts.ts";
+import { decodeWorkSetReply, type SetWorkResult } from "./replies.ts";
 import { isWorkState, WORK_STATES, type WorkState, type WorkStatus } from "./shared.ts";
 
 export { isWorkState, WORK_STATES } from "./shared.ts";
 export type { WorkState, WorkStatus } from "./shared.ts";
+export type { SetWorkResult } from "./replies.ts";
 
 /** How long a current status lives unless replaced: 24h by default. */
-export const DEFAULT_WORK_TTL_MS = 24 * 3_600_000;
+export const DEFAULT_WORK_TTL_MS: number = DAY_MS;
 /** Longest scope or summary, in characters. */
 export const MAX_WORK_TEXT_LENGTH = 500;
 
@@ -44,16 +47,6 @@ export interface SetWorkOptions {
   dataJson?: string;
   /** Lifetime of the current status, 1 ms to 24h. @default 24 hours */
   ttlMs?: number;
-}
-
-/** The result of {@linkcode setWorkStatus}. */
-export interface SetWorkResult {
-  /** The stored status (for completed/failed: the final one, no longer current). */
-  status: WorkStatus;
-  /** The WORK_STATUS event. */
-  auditId: string;
-  /** The inbox copy for `to`, when there is one. */
-  inboxId?: string;
 }
 
 function checkText(what: string, value: string): string {
@@ -140,10 +133,8 @@ export async function setWorkStatus(room: Room, options: SetWorkOptions): Promis
     data,
     config.inboxMaxLen,
     config.inboxTtlMs,
-  ]) as [string, string, string];
-  const result: SetWorkResult = { status: JSON.parse(reply[0]) as WorkStatus, auditId: reply[1] };
-  if (reply[2] !== "") result.inboxId = reply[2];
-  return result;
+  ]);
+  return decodeWorkSetReply(reply);
 }
 
 /**

@@ -38,6 +38,8 @@ each_overlap(r, now, visit)  visit each live lease overlapping r until visit say
 lease_overlaps(r, now) live leases overlapping r: { { held, lease, json }, … }
 live_windows(now)     live windows, decoded, in live-until order
 window_record(id)     the window with this id, decoded, and its JSON; or nil
+owned_window()        types, clock and window ARGV[6] for its owner ARGV[1]:
+                      refusal or nil, stamp, now, window, JSON
 prune_leases(now), prune_windows(now)   drop what lapsed (bounded batches)
 rearm(keys, index)    PEXPIREAT keys at the highest score of index
 lease_json(l), window_json(w)           canonical JSON of a record
@@ -88,6 +90,19 @@ end
 local function coord_types_ok()
   return type_ok(L.hash, 'hash') and type_ok(L.exp, 'zset') and type_ok(L.res, 'zset')
     and type_ok(W.hash, 'hash') and type_ok(W.live, 'zset') and type_ok(W.keep, 'zset')
+end
+
+-- The first step of a window change by its owner: check the key types, read
+-- the clock and the window ARGV[6], and refuse when it is missing or not the
+-- actor's (ARGV[1]). Returns the refusal to reply with (nil to go on), then
+-- the stamp, its number, the window and its JSON.
+local function owned_window()
+  if not (core_types_ok() and coord_types_ok()) then return wrong_type() end
+  local stamp = now_text()
+  local w, json = window_record(ARGV[6])
+  if not w then return { 'missing' } end
+  if w.owner ~= ARGV[1] then return { 'not_owner', w.owner } end
+  return nil, stamp, tonumber(stamp), w, json
 end
 
 local function live_lease(id, now)

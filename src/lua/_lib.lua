@@ -29,7 +29,15 @@ deliver(inbox, recipients, recipient, source_id, fields, stamp, maxlen, ttl)
                              source_id, marks the recipient in the recipients
                              index (score = expiry ms), re-arms both TTLs
 wrong_type()                 the error reply for a room key of the wrong type
+id_of_session(agent, session)
+                             whether agent id `agent` belongs to session token
+                             `session`: the bare token or `<handle>-<token>`
 ]]
+local function id_of_session(agent, session)
+  if session == nil or session == '' then return false end
+  return agent == session or string.sub(agent, -(#session + 1)) == '-' .. session
+end
+
 local function now_text()
   local t = redis.call('TIME')
   return t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))

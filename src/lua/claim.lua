@@ -2,7 +2,9 @@
 claim — take a task as a lease: exactly one winner. Refuses unknown ids,
 events that are not tasks, done tasks, tasks held by someone else, and (unless
 forced) tasks whose prerequisite type has not appeared in the room. The owner
-re-claiming its own task renews the lease. Writes TASK_CLAIMED in the same step.
+re-claiming its own task renews the lease; so does another handle of the
+owner's session (ARGV[8]), which becomes the owner: what a session holds is
+never a conflict for it. Writes TASK_CLAIMED in the same step.
 
 KEYS[1…5] the room core keys (see _lib.lua): stream, types-seen, catalog,
           open-task index, done hash
@@ -31,7 +33,7 @@ if not def then return { 'not_task', task_type } end
 if redis.call('HEXISTS', KEYS[5], ARGV[1]) == 1 then return { 'done' } end
 local holder = redis.call('GET', KEYS[7])
 local outcome = 'claimed'
-if holder and holder ~= ARGV[2] then
+if holder and holder ~= ARGV[2] and not id_of_session(holder, ARGV[8]) then
   return { 'held', holder, redis.call('PTTL', KEYS[7]) }
 elseif holder then
   outcome = 'renewed'

@@ -14,7 +14,7 @@ ARGV[7]  handle        ARGV[8]  session id
 Returns one of
   { "ok", previous owner or "", audit id }
   { "unknown" } | { "not_task", type } | { "done" }
-  { "not_owner", owner }            strict and someone else holds the lease
+  { "not_owner", owner }            strict and another session holds the lease
   { "not_claimed" }                 strict and nobody holds the lease
 ]]
 if not (core_types_ok() and type_ok(KEYS[6], 'zset') and type_ok(KEYS[7], 'string')) then
@@ -27,7 +27,7 @@ if redis.call('HEXISTS', KEYS[5], ARGV[1]) == 1 then return { 'done' } end
 local holder = redis.call('GET', KEYS[7]) or ''
 if ARGV[4] == '1' then
   if holder == '' then return { 'not_claimed' } end
-  if holder ~= ARGV[2] then return { 'not_owner', holder } end
+  if holder ~= ARGV[2] and not id_of_session(holder, ARGV[8]) then return { 'not_owner', holder } end
 end
 redis.call('HSET', KEYS[5], ARGV[1], ARGV[3])
 redis.call('DEL', KEYS[7])

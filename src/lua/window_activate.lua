@@ -17,12 +17,8 @@ Returns one of
   { "acks", now ms, agent, … }                        acknowledgments outstanding
   { "lease", now ms, window resource, held, lease JSON }  another agent's lease overlaps
 ]]
-if not (core_types_ok() and coord_types_ok()) then return wrong_type() end
-local stamp = now_text()
-local now = tonumber(stamp)
-local w, json = window_record(ARGV[6])
-if not w then return { 'missing' } end
-if w.owner ~= ARGV[1] then return { 'not_owner', w.owner } end
+local refused, stamp, now, w, json = owned_window()
+if refused then return refused end
 if w.state ~= 'pending' then return { 'state', w.state } end
 if now >= w.ack_deadline then return { 'expired' } end
 

@@ -14,12 +14,8 @@ Returns one of
   { "ok", window JSON, audit id or "" (already ended that way) }
   { "missing" } | { "not_owner", owner } | { "state", state }
 ]]
-if not (core_types_ok() and coord_types_ok()) then return wrong_type() end
-local stamp = now_text()
-local now = tonumber(stamp)
-local w, json = window_record(ARGV[6])
-if not w then return { 'missing' } end
-if w.owner ~= ARGV[1] then return { 'not_owner', w.owner } end
+local refused, stamp, now, w, json = owned_window()
+if refused then return refused end
 local from, to, event = 'active', 'released', 'WINDOW_RELEASED'
 if ARGV[7] == 'cancel' then from, to, event = 'pending', 'cancelled', 'WINDOW_CANCELLED' end
 if w.state == to then return { 'ok', json, '' } end

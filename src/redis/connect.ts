@@ -30,12 +30,19 @@ export interface ConnectOptions {
   commandTimeoutMs?: number;
   /** Extra PEM root certificates trusted for `rediss://`. */
   caCerts?: string[];
+  /**
+   * Aborts the connection: connecting stops with `AbortedError`, and once
+   * connected the socket is closed and every pending command rejects with
+   * `AbortedError`. For a deadline over the whole of some work.
+   */
+  signal?: AbortSignal;
 }
 
 /**
  * Connects to `endpoint` with the chosen transport.
  * @throws {RedisUnavailableError} when the server cannot be reached in time or rejects AUTH/SELECT
  * @throws {InvalidValueError} for cluster mode with a database other than 0
+ * @throws {AbortedError} when `signal` aborts before the port is ready
  */
 export async function connectRedis(
   endpoint: RedisEndpoint,

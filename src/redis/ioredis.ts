@@ -8,7 +8,7 @@ import { Buffer } from "node:buffer";
 import { isIP } from "node:net";
 import { Cluster, Redis, ReplyError } from "ioredis";
 import type { ClusterOptions, RedisOptions } from "ioredis";
-import { RedisCommandError, RedisUnavailableError, TimeoutError } from "../errors.ts";
+import { AbortedError, RedisCommandError, RedisUnavailableError, TimeoutError } from "../errors.ts";
 import type { CallOptions, LuaScript, RedisArg, RedisPort, RedisReply } from "./port.ts";
 import { handshake, readyPort } from "./_handshake.ts";
 import type { RedisEndpoint } from "./url.ts";
@@ -32,6 +32,8 @@ export interface IoredisOptions {
   commandTimeoutMs?: number;
   /** Extra PEM root certificates trusted for `rediss://`. */
   caCerts?: string[];
+  /** Aborts connecting, then closes the connection and rejects pending commands. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -109,29 +111,36 @@ async function open(
   connectTimeoutMs: number,
   options: IoredisOptions,
 ): Promise<IoredisPort> {
+  const { signal } = options;
+  if (signal?.aborted) throw new AbortedError(address, signal.reason);
   let lastError: Error | undefined;
   client.on("error", (error: Error) => lastError = error);
   const connected = client.connect();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort = () => {};
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(
       () => reject(new Error(`connect timed out after ${connectTimeoutMs} ms`)),
       connectTimeoutMs,
     );
+    onAbort = () => reject(new AbortedError(address, signal?.reason));
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
   try {
     await Promise.race([connected, deadline]);
   } catch (error) {
     client.disconnect();
     connected.catch(() => {});
+    if (error instanceof AbortedError) throw error;
     throw new RedisUnavailableError(address, describe(lastError ?? error, connectTimeoutMs), {
       cause: error,
     });
   } finally {
     clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
   }
   const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-  return new IoredisPort(client, address, commandTimeoutMs, options.failFast ?? true);
+  return new IoredisPort(client, address, commandTimeoutMs, options.failFast ?? true, signal);
 }
 
 function describe(error: unknown, connectTimeoutMs?: number): string {
@@ -160,12 +169,30 @@ class IoredisPort implements RedisPort {
   /** Why the connection is gone, when we dropped it without `close()`. */
   #lost: string | undefined;
   #failFast: boolean;
+  /** Set when the connection's signal aborted: what every command then rejects with. */
+  #aborted: AbortedError | undefined;
+  #unbind = () => {};
 
-  constructor(client: Client, address: string, commandTimeoutMs: number, failFast: boolean) {
+  constructor(
+    client: Client,
+    address: string,
+    commandTimeoutMs: number,
+    failFast: boolean,
+    signal: AbortSignal | undefined,
+  ) {
     this.#client = client;
     this.#failFast = failFast;
     this.address = address;
     this.#commandTimeoutMs = commandTimeoutMs;
+    if (signal) {
+      const onAbort = () => {
+        this.#aborted ??= new AbortedError(address, signal.reason);
+        this.#client.disconnect();
+      };
+      if (signal.aborted) onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#unbind = () => signal.removeEventListener("abort", onAbort);
+    }
   }
 
   async call(args: readonly RedisArg[], options?: CallOptions): Promise<RedisReply> {
@@ -175,12 +202,21 @@ class IoredisPort implements RedisPort {
       () => this.#client.call(commandText(name), rest.map(toArg)),
       timeoutMs,
       commandText(name).toUpperCase(),
+      options?.signal,
     );
     return toReply(reply);
   }
 
-  pipeline(commands: readonly (readonly RedisArg[])[]): Promise<(RedisReply | Error)[]> {
-    return this.#pipeline(commands, this.#commandTimeoutMs);
+  pipeline(
+    commands: readonly (readonly RedisArg[])[],
+    options?: CallOptions,
+  ): Promise<(RedisReply | Error)[]> {
+    return this.#pipeline(
+      commands,
+      options?.timeoutMs ?? this.#commandTimeoutMs,
+      "pipeline",
+      options?.signal,
+    );
   }
 
   /** Sends AUTH and SELECT in one round trip and checks their replies. */
@@ -197,6 +233,7 @@ class IoredisPort implements RedisPort {
     commands: readonly (readonly RedisArg[])[],
     timeoutMs: number,
     label = "pipeline",
+    signal?: AbortSignal,
   ): Promise<(RedisReply | Error)[]> {
     if (commands.length === 0) return [];
     const results = await this.#guard(
@@ -207,6 +244,7 @@ class IoredisPort implements RedisPort {
       },
       timeoutMs,
       label,
+      signal,
     );
     return (results ?? []).map(([error, reply]) => {
       if (error === null) return toReply(reply);
@@ -219,11 +257,13 @@ class IoredisPort implements RedisPort {
     script: LuaScript,
     keys: readonly string[],
     args: readonly RedisArg[],
+    options?: CallOptions,
   ): Promise<RedisReply> {
-    return evalWithFallback(this, script, [keys.length, ...keys, ...args]);
+    return evalWithFallback(this, script, [keys.length, ...keys, ...args], options);
   }
 
   close(): Promise<void> {
+    this.#unbind();
     this.#closed ??= this.#quit();
     return this.#closed;
   }
@@ -241,25 +281,43 @@ class IoredisPort implements RedisPort {
     }
   }
 
-  /** Runs `run` under a deadline; a timeout drops the connection. */
-  async #guard<T>(run: () => Promise<T>, timeoutMs: number, label: string): Promise<T> {
+  /** Runs `run` under a deadline and an abort signal; giving up drops the connection. */
+  async #guard<T>(
+    run: () => Promise<T>,
+    timeoutMs: number,
+    label: string,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
+    if (this.#aborted) throw this.#aborted;
     if (this.#closed) throw new RedisUnavailableError(this.address, "connection is closed");
+    if (signal?.aborted) throw new AbortedError(this.address, signal.reason);
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort = () => {};
     const work = run();
     const racers: Promise<T>[] = [work];
-    if (timeoutMs > 0) {
+    // Drop the connection: a late reply must not answer the next command.
+    const drop = (why: string) => {
+      if (this.#failFast) this.#lost ??= `connection dropped after ${label} ${why}`;
+      this.#client.disconnect(!this.#failFast);
+    };
+    if (timeoutMs > 0 || signal) {
       racers.push(
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            // Drop the connection: a late reply must not answer the next command.
-            if (this.#failFast) this.#lost ??= `connection dropped after ${label} timed out`;
-            this.#client.disconnect(!this.#failFast);
-            reject(
-              new TimeoutError(
-                `Redis at ${this.address} did not answer ${label} within ${timeoutMs} ms`,
-              ),
-            );
-          }, timeoutMs);
+          if (timeoutMs > 0) {
+            timer = setTimeout(() => {
+              drop("timed out");
+              reject(
+                new TimeoutError(
+                  `Redis at ${this.address} did not answer ${label} within ${timeoutMs} ms`,
+                ),
+              );
+            }, timeoutMs);
+          }
+          onAbort = () => {
+            drop("was aborted");
+            reject(new AbortedError(this.address, signal?.reason));
+          };
+          signal?.addEventListener("abort", onAbort, { once: true });
         }),
       );
     }
@@ -267,17 +325,20 @@ class IoredisPort implements RedisPort {
       return await Promise.race(racers);
     } catch (error) {
       work.catch(() => {});
-      if (error instanceof TimeoutError) throw error;
+      if (this.#aborted) throw this.#aborted;
+      if (error instanceof TimeoutError || error instanceof AbortedError) throw error;
       if (error instanceof ReplyError || /same slot/.test(String(error))) {
         throw new RedisCommandError((error as Error).message);
       }
       throw this.#unavailable(error);
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
     }
   }
 
-  #unavailable(error: unknown): RedisUnavailableError {
+  #unavailable(error: unknown): RedisUnavailableError | AbortedError {
+    if (this.#aborted) return this.#aborted;
     const message = error instanceof Error ? error.message : String(error);
     const detail = /Connection is closed|Stream isn't writeable/.test(message)
       ? (this.#closed ? "connection is closed" : this.#lost ?? "connection closed by the server")

@@ -24,6 +24,13 @@ export interface CallOptions {
    * @default the adapter's command timeout
    */
   timeoutMs?: number;
+  /**
+   * Aborts the command: it rejects with `AbortedError` and, when it was sent
+   * already, the connection is dropped (a late reply must not answer the next
+   * command). To abort everything on a connection, pass a signal to
+   * `connectRedis` instead.
+   */
+  signal?: AbortSignal;
 }
 
 /** A Lua script with its source text, loaded once per connection by SHA. */
@@ -44,13 +51,17 @@ export interface RedisPort {
    * Sends several commands in one round trip. Each slot holds the reply or the
    * `Error` that command produced; a transport failure rejects the whole call.
    */
-  pipeline(commands: readonly (readonly RedisArg[])[]): Promise<(RedisReply | Error)[]>;
+  pipeline(
+    commands: readonly (readonly RedisArg[])[],
+    options?: CallOptions,
+  ): Promise<(RedisReply | Error)[]>;
   /** Runs a script by SHA, falling back to EVAL when the server does not know it. */
   evalScript(
     script: LuaScript,
     keys: readonly string[],
     args: readonly RedisArg[],
+    options?: CallOptions,
   ): Promise<RedisReply>;
-  /** Closes the connection; safe to call more than once. */
+  /** Closes the connection (pending commands reject); safe to call more than once. */
   close(): Promise<void>;
 }

@@ -1,13 +1,19 @@
 /**
  * A small RESP2 client over `Deno.connect` / `Deno.startTls`, for short-lived
  * processes that must not pay for loading ioredis. It supports AUTH, SELECT,
- * TLS, connect and command deadlines, pipelines and scripts by SHA.
+ * TLS, connect and command deadlines, abort signals, pipelines and scripts by SHA.
  *
  * @module
  */
-import { RedisCommandError, RedisUnavailableError, TimeoutError } from "../errors.ts";
+import {
+  AbortedError,
+  type AgentroomError,
+  RedisCommandError,
+  RedisUnavailableError,
+  TimeoutError,
+} from "../errors.ts";
 import type { CallOptions, LuaScript, RedisArg, RedisPort, RedisReply } from "./port.ts";
-import { after } from "../process/timer.ts";
+import { after } from "../timer.ts";
 import { handshake, readyPort } from "./_handshake.ts";
 import type { RedisEndpoint } from "./url.ts";
 import { encodeCommands, RespErrorReply, RespParser, type RespValue } from "./_resp_parser.ts";
@@ -20,6 +26,8 @@ export interface RespOptions {
   commandTimeoutMs?: number;
   /** Extra PEM root certificates trusted for `rediss://`. */
   caCerts?: string[];
+  /** Aborts connecting, then closes the connection and rejects pending commands. */
+  signal?: AbortSignal;
 }
 
 /** Default connect deadline in milliseconds. */
@@ -30,17 +38,21 @@ export const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
 /**
  * Connects to `endpoint`, authenticates and selects its database.
  * @throws {RedisUnavailableError} when the server cannot be reached in time or rejects AUTH/SELECT
+ * @throws {AbortedError} when `options.signal` aborts before the port is ready
  */
 export async function connectResp(
   endpoint: RedisEndpoint,
   options: RespOptions = {},
 ): Promise<RedisPort> {
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  const conn = await openSocket(endpoint, connectTimeoutMs, options.caCerts);
+  const { signal } = options;
+  if (signal?.aborted) throw new AbortedError(endpoint.display, signal.reason);
+  const conn = await openSocket(endpoint, connectTimeoutMs, options.caCerts, signal);
   const port = new RespPort(
     conn,
     endpoint.display,
     options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+    signal,
   );
   return await readyPort(port, endpoint, connectTimeoutMs);
 }
@@ -78,15 +90,24 @@ async function openSocket(
   endpoint: RedisEndpoint,
   timeoutMs: number,
   caCerts: string[] | undefined,
+  signal: AbortSignal | undefined,
 ): Promise<Deno.Conn> {
   const abort = new AbortController();
   let socket: Deno.Conn | undefined;
   let timedOut = false;
-  const cancel = after(timeoutMs, () => {
-    timedOut = true;
+  const stop = () => {
     abort.abort();
     closeQuietly(socket);
+  };
+  const cancelTimer = after(timeoutMs, () => {
+    timedOut = true;
+    stop();
   });
+  signal?.addEventListener("abort", stop, { once: true });
+  const cancel = () => {
+    cancelTimer();
+    signal?.removeEventListener("abort", stop);
+  };
   try {
     const tcp = await Deno.connect({
       hostname: endpoint.host,
@@ -101,6 +122,7 @@ async function openSocket(
     return tls;
   } catch (error) {
     closeQuietly(socket);
+    if (signal?.aborted) throw new AbortedError(endpoint.display, signal.reason);
     const detail = timedOut
       ? `connect timed out after ${timeoutMs} ms`
       : `${socket ? "TLS handshake failed: " : ""}${describeSocketError(error)}`;
@@ -134,15 +156,27 @@ class RespPort implements RedisPort {
   #parser = new RespParser();
   #pending: Pending[] = [];
   #outbox: Uint8Array[] = [];
-  #failure: RedisUnavailableError | undefined;
+  #failure: AgentroomError | undefined;
   #writing: Promise<void> = Promise.resolve();
   #reading: Promise<void>;
+  #unbind = () => {};
 
-  constructor(conn: Deno.Conn, address: string, commandTimeoutMs: number) {
+  constructor(
+    conn: Deno.Conn,
+    address: string,
+    commandTimeoutMs: number,
+    signal: AbortSignal | undefined,
+  ) {
     this.#conn = conn;
     this.address = address;
     this.#commandTimeoutMs = commandTimeoutMs;
     this.#reading = this.#readLoop();
+    if (signal) {
+      const onAbort = () => this.#fail(new AbortedError(address, signal.reason));
+      if (signal.aborted) onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#unbind = () => signal.removeEventListener("abort", onAbort);
+    }
   }
 
   /** Sends AUTH and SELECT in one write and checks their replies. */
@@ -157,14 +191,18 @@ class RespPort implements RedisPort {
 
   async call(args: readonly RedisArg[], options?: CallOptions): Promise<RedisReply> {
     const timeoutMs = options?.timeoutMs ?? this.#commandTimeoutMs;
-    const [reply] = await this.#send([args], timeoutMs, commandName(args));
+    const [reply] = await this.#send([args], timeoutMs, commandName(args), options?.signal);
     if (reply instanceof RespErrorReply) throw new RedisCommandError(reply.message);
     return reply as RedisReply;
   }
 
-  async pipeline(commands: readonly (readonly RedisArg[])[]): Promise<(RedisReply | Error)[]> {
+  async pipeline(
+    commands: readonly (readonly RedisArg[])[],
+    options?: CallOptions,
+  ): Promise<(RedisReply | Error)[]> {
     if (commands.length === 0) return [];
-    const replies = await this.#send(commands, this.#commandTimeoutMs, "pipeline");
+    const timeoutMs = options?.timeoutMs ?? this.#commandTimeoutMs;
+    const replies = await this.#send(commands, timeoutMs, "pipeline", options?.signal);
     return replies.map((r) => r instanceof RespErrorReply ? new RedisCommandError(r.message) : r);
   }
 
@@ -172,8 +210,9 @@ class RespPort implements RedisPort {
     script: LuaScript,
     keys: readonly string[],
     args: readonly RedisArg[],
+    options?: CallOptions,
   ): Promise<RedisReply> {
-    return evalWithFallback(this, script, [keys.length, ...keys, ...args]);
+    return evalWithFallback(this, script, [keys.length, ...keys, ...args], options);
   }
 
   async close(): Promise<void> {
@@ -185,23 +224,41 @@ class RespPort implements RedisPort {
     commands: readonly (readonly RedisArg[])[],
     timeoutMs: number,
     label: string,
+    signal?: AbortSignal,
   ): Promise<RespValue[]> {
     if (this.#failure) return Promise.reject(this.#failure);
+    if (signal?.aborted) return Promise.reject(new AbortedError(this.address, signal.reason));
     const bytes = encodeCommands(commands);
     return new Promise((resolve, reject) => {
       const entry: Pending = { count: commands.length, replies: [], resolve, reject };
+      // A command that is given up drops the connection: its late reply must
+      // not answer the next command.
+      const giveUp = (error: AgentroomError, why: string) => {
+        entry.cancel?.();
+        reject(error);
+        this.#fail(new RedisUnavailableError(this.address, `connection dropped after ${why}`));
+      };
+      const stops: (() => void)[] = [];
       if (timeoutMs > 0) {
-        entry.cancel = after(timeoutMs, () => {
-          entry.cancel = undefined;
-          reject(
+        stops.push(after(timeoutMs, () =>
+          giveUp(
             new TimeoutError(
               `Redis at ${this.address} did not answer ${label} within ${timeoutMs} ms`,
             ),
-          );
-          this.#fail(
-            new RedisUnavailableError(this.address, `connection dropped after ${label} timed out`),
-          );
-        });
+            `${label} timed out`,
+          )));
+      }
+      if (signal) {
+        const onAbort = () =>
+          giveUp(new AbortedError(this.address, signal.reason), `${label} was aborted`);
+        signal.addEventListener("abort", onAbort, { once: true });
+        stops.push(() => signal.removeEventListener("abort", onAbort));
+      }
+      if (stops.length > 0) {
+        entry.cancel = () => {
+          entry.cancel = undefined;
+          for (const stop of stops) stop();
+        };
       }
       this.#pending.push(entry);
       // Commands sent while a write is in flight go out together in the next one.
@@ -267,9 +324,10 @@ class RespPort implements RedisPort {
   }
 
   /** Poisons the connection: rejects every pending command and closes the socket. */
-  #fail(error: RedisUnavailableError): void {
+  #fail(error: AgentroomError): void {
     if (this.#failure) return;
     this.#failure = error;
+    this.#unbind();
     const pending = this.#pending;
     this.#pending = [];
     for (const entry of pending) {
@@ -292,17 +350,19 @@ function commandName(args: readonly RedisArg[]): string {
  * @param port the port whose `call` sends the command
  * @param script the script
  * @param tail `numkeys`, the keys, then the arguments
+ * @param options deadline and abort signal of each command
  * @returns the script's reply
  */
 export async function evalWithFallback(
   port: Pick<RedisPort, "call">,
   script: LuaScript,
   tail: readonly RedisArg[],
+  options?: CallOptions,
 ): Promise<RedisReply> {
   try {
-    return await port.call(["EVALSHA", await scriptSha(script), ...tail]);
+    return await port.call(["EVALSHA", await scriptSha(script), ...tail], options);
   } catch (error) {
     if (!isNoScript(error)) throw error;
-    return await port.call(["EVAL", script.source, ...tail]);
+    return await port.call(["EVAL", script.source, ...tail], options);
   }
 }

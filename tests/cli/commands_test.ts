@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { closedPort, shared, uniqueRepo } from "../support/redis.ts";
+import { COMMANDS } from "../../src/cli/main.ts";
 import { agent, runCli } from "../support/cli.ts";
 
 Deno.test("who lists live agents with (you), --json, and leave clears the session", async () => {
@@ -125,17 +126,20 @@ Deno.test("version prints version, runtime, target and the executable's sha256",
   assert.match(text.stdout, new RegExp(`^agentroom ${meta.version.replaceAll(".", "\\.")} `));
 });
 
-Deno.test("help: root, 'help <cmd>' and '<cmd> --help' with usage and an example", async () => {
+Deno.test("help: every command answers --help, 'help <cmd>' and '-h' with usage and an example", async () => {
   const root = await runCli(["--help"]);
   assert.equal(root.code, 0);
-  for (const name of ["post", "tail", "who", "leave", "version", "help"]) {
-    assert.match(root.stdout, new RegExp(`\\n  ${name} `));
-    for (const args of [["help", name], [name, "--help"], ["--repo", "x", name, "-h"]]) {
+  assert.equal(root.stderr, "");
+  const names = [...COMMANDS.map((c) => c.name), "help"];
+  for (const name of names) {
+    assert.match(root.stdout, new RegExp(`\\n  ${name} `), `${name} in the command list`);
+    for (const args of [[name, "--help"], ["help", name], ["--repo", "x", name, "-h"]]) {
       const r = await runCli(args);
-      assert.equal(r.code, 0, args.join(" "));
-      assert.match(r.stdout, new RegExp(`Usage: agentroom ${name}`));
-      assert.match(r.stdout, /Examples:\n  agentroom /);
-      assert.equal(r.stderr, "");
+      const what = args.join(" ");
+      assert.equal(r.code, 0, what);
+      assert.match(r.stdout, new RegExp(`^Usage: agentroom ${name}\\b`, "m"), what);
+      assert.match(r.stdout, new RegExp(`Examples:\\n  agentroom \\S`), what);
+      assert.equal(r.stderr, "", what);
     }
   }
   const bare = await runCli([]);

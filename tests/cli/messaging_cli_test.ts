@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { roomKeys } from "../../src/keys.ts";
 import type { RedisPort } from "../../src/redis/port.ts";
 import { closedPort, uniqueRepo, withRedis } from "../support/redis.ts";
-import { agent, baseEnv, cliArgs, type CliResult, ok, runCli } from "../support/cli.ts";
+import { agent, ok, runCli } from "../support/cli.ts";
+import { until } from "../support/poll.ts";
 
 const LOBBY_KEYS = roomKeys({ repo: "lobby", branch: "main" });
 
@@ -39,66 +40,17 @@ async function xreadCalls(redis: RedisPort): Promise<number> {
 
 /**
  * Resolves once some client is blocked in XREAD on the shared server (the
- * tests of this process run one at a time, so it is the one just spawned).
+ * tests of this process run one at a time, so it is the one just started).
  */
 async function untilBlockedInXread(redis: RedisPort): Promise<void> {
-  const deadline = AbortSignal.timeout(10_000);
-  while (!deadline.aborted) {
+  await until("a client blocked in XREAD", async () => {
     const clients = String(await redis.call(["CLIENT", "LIST", "TYPE", "normal"])).split("\n");
-    if (clients.some((c) => / cmd=xread( |$)/.test(c) && / flags=\S*b/.test(c))) return;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error("no client blocked in XREAD");
+    return clients.some((c) => / cmd=xread( |$)/.test(c) && / flags=\S*b/.test(c));
+  }, 10_000);
 }
 
 function jsonLines(text: string): Record<string, unknown>[] {
   return text.split("\n").filter(Boolean).map((l) => JSON.parse(l));
-}
-
-/** A CLI process running in the background whose stdout can be awaited line by line. */
-interface Running {
-  /** Reads stdout until `pattern` matches what was printed so far. */
-  until(pattern: RegExp): Promise<RegExpMatchArray>;
-  /** Waits for the exit and returns everything printed. */
-  done(): Promise<CliResult>;
-}
-
-function spawnCli(args: string[], env: Record<string, string>, deadlineMs = 30_000): Running {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: cliArgs(args),
-    env: { ...baseEnv(), ...env },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(deadlineMs), // hang guard: killed, so the stream ends
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let stdout = "";
-  let ended = false;
-  const readMore = async () => {
-    const { value, done } = await reader.read();
-    if (done) ended = true;
-    else stdout += value;
-  };
-  return {
-    async until(pattern) {
-      for (;;) {
-        const match = stdout.match(pattern);
-        if (match) return match;
-        if (ended) {
-          throw new Error(`exited before printing ${pattern}: ${stdout} / ${await stderr}`);
-        }
-        await readMore();
-      }
-    },
-    async done() {
-      while (!ended) await readMore();
-      const status = await child.status;
-      return { code: status.code, stdout, stderr: await stderr };
-    },
-  };
 }
 
 Deno.test("post --to: exact id, unique handle and prefix land in the resolved agent's inbox", async () => {
@@ -216,9 +168,9 @@ Deno.test("ask/reply across two real processes: the asker prints the correlated 
   const alice = agent(repo, "aaaa1111", "alice");
   const bob = agent(repo, "bbbb2222", "bob");
   ok(await bob.run(["post", "STATUS", '{"role":"reviewer"}']), "bob joins");
-  const asking = spawnCli(
+  const asking = alice.startProcess(
     ["ask", "is the retry cap 30s?", "--to", "bob", "--timeout", "30s"],
-    alice.env,
+    { deadlineMs: 30_000 },
   );
   const [, askId] = await asking.until(
     /^asked bob-bbbb2222 as alice-aaaa1111 \(entry (\d+-\d+)\)\n/,
@@ -243,14 +195,14 @@ Deno.test("ask/reply across two real processes: the asker prints the correlated 
   assert.deepEqual(answer.map((e) => [e.id, e.reply_to]), [[replyId, askId]]);
 });
 
-Deno.test("ask --json with the answerer waiting in wait --to-me: three processes, no sleeps", async () => {
+Deno.test("ask --json with the answerer waiting in wait --to-me: three agents, no sleeps", async () => {
   const repo = uniqueRepo();
   const alice = agent(repo, "aaaa1111", "alice");
   const bob = agent(repo, "bbbb2222", "bob");
   await withRedis(async (redis) => {
-    const waiting = spawnCli(["wait", "--to-me", "--json"], bob.env);
+    const waiting = bob.start(["wait", "--to-me", "--json"]);
     await untilBlockedInXread(redis); // bob is live and listening
-    const asking = spawnCli(["ask", '{"q":"merge?"}', "--to", "bob", "--json"], alice.env);
+    const asking = alice.start(["ask", '{"q":"merge?"}', "--to", "bob", "--json"]);
     const heard = await waiting.done();
     assert.equal(heard.code, 0, heard.stderr);
     const question = JSON.parse(heard.stdout);
@@ -285,7 +237,7 @@ Deno.test("ask: timeout exits 1; a second concurrent ask exits 3; the lease is r
     ),
   );
 
-  const first = spawnCli(["ask", "first", "--to", "bob", "--timeout", "30s"], alice.env);
+  const first = alice.start(["ask", "first", "--to", "bob", "--timeout", "30s"]);
   const [, firstId] = await first.until(/\(entry (\d+-\d+)\)\n/);
   const before = await eventCount(repo);
   const second = await alice.run(["ask", "second", "--to", "bob", "--timeout", "30s"]);
@@ -364,7 +316,7 @@ Deno.test("wait wakes on a new event within one blocking read", async () => {
   const alice = agent(repo, "aaaa1111", "alice");
   await withRedis(async (redis) => {
     const reads = await xreadCalls(redis);
-    const waiting = spawnCli(["wait", "--timeout", "30s"], agent(repo, "bbbb2222", "bob").env);
+    const waiting = agent(repo, "bbbb2222", "bob").start(["wait", "--timeout", "30s"]);
     await untilBlockedInXread(redis);
     ok(await alice.run(["post", "NOTE", "wake up"]), "post");
     const r = await waiting.done();
@@ -379,8 +331,8 @@ Deno.test("wait --to-me ignores a broadcast and a message to someone else, wakes
   const alice = agent(repo, "aaaa1111", "alice");
   await withRedis(async (redis) => {
     const reads = await xreadCalls(redis);
-    // no --timeout: waits forever (the spawn deadline is only a hang guard)
-    const waiting = spawnCli(["wait", "--to-me", "--json"], agent(repo, "bbbb2222", "bob").env);
+    // no --timeout: waits forever (the run's deadline is only a hang guard)
+    const waiting = agent(repo, "bbbb2222", "bob").start(["wait", "--to-me", "--json"]);
     await untilBlockedInXread(redis);
     ok(await alice.run(["post", "NOTE", "for everyone"]), "broadcast");
     ok(await alice.run(["post", "NOTE", "for carol", "--to", "carol-cccc3333"]), "to carol");

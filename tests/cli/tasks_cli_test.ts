@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { roomKeys } from "../../src/keys.ts";
 import { closedPort, roomKeyCount, uniqueRepo, withRedis } from "../support/redis.ts";
 import { agent, inBatches, ok, runCli } from "../support/cli.ts";
+import { until } from "../support/poll.ts";
 
 /** Posts an event through the CLI and returns its id. */
 async function post(who: ReturnType<typeof agent>, type: string, payload = ""): Promise<string> {
@@ -229,11 +230,10 @@ Deno.test("a late owner whose lapsed lease was re-claimed: done warns naming the
   // wait for both leases to lapse (polling the owner keys, with a deadline)
   const keys = roomKeys({ repo, branch: "main" });
   await withRedis(async (redis) => {
-    const deadline = Date.now() + 5_000;
-    while (await redis.call(["EXISTS", keys.taskOwner(loose), keys.taskOwner(strict)]) !== 0) {
-      if (Date.now() > deadline) throw new Error("leases did not lapse");
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await until(
+      "both leases to lapse",
+      async () => await redis.call(["EXISTS", keys.taskOwner(loose), keys.taskOwner(strict)]) === 0,
+    );
   });
   ok(await bob.run(["claim", loose]), "bob claims");
   ok(await bob.run(["claim", strict]), "bob claims");
@@ -257,7 +257,7 @@ Deno.test("two agents racing to claim one task in separate processes: exactly on
   ok(await setup.run(["register", "FIX", "fix"]), "register");
   const id = await post(setup, "FIX");
   const racers = [agent(repo, "aaaa1111", "alice"), agent(repo, "bbbb2222", "bob")];
-  const results = await Promise.all(racers.map((a) => a.run(["claim", id])));
+  const results = await Promise.all(racers.map((a) => a.spawn(["claim", id])));
   assert.deepEqual(results.map((r) => r.code).sort(), [0, 3], results.map((r) => r.stderr).join());
   const winner = results[0]!.code === 0 ? "alice-aaaa1111" : "bob-bbbb2222";
   const loser = results.find((r) => r.code === 3)!;

@@ -385,7 +385,7 @@ const EVENT_OF: Record<string, string> = {
   cancel: "WINDOW_CANCELLED",
 };
 
-async function runWorkers(repo: string): Promise<CoordinatorReport[]> {
+async function runWorkers(repo: string, seed: number): Promise<CoordinatorReport[]> {
   const children = Array.from({ length: PROCESSES }, (_, i) =>
     new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "--quiet", WORKER, shared.url, repo, String(i)],
@@ -409,7 +409,6 @@ async function runWorkers(repo: string): Promise<CoordinatorReport[]> {
       texts[i] += value;
     }
   }));
-  const seed = Date.now() % 1_000_000;
   await Promise.all(children.map(async (c, i) => {
     const writer = c.stdin.getWriter();
     await writer.write(
@@ -432,12 +431,37 @@ async function runWorkers(repo: string): Promise<CoordinatorReport[]> {
   return outputs.map((o) => JSON.parse(o) as CoordinatorReport);
 }
 
-Deno.test("random leases, guards and windows from 4 processes match a model of the rules", async () => {
+/**
+ * The run's seed: `AGENTROOM_PROPERTY_SEED` replays a failed run's random
+ * operations (worker `i` uses `seed * 10 + i`); else a fresh one.
+ */
+function propertySeed(): number {
+  const given = Deno.env.get("AGENTROOM_PROPERTY_SEED");
+  if (given === undefined || given === "") return Math.floor(Math.random() * 1_000_000);
+  if (!/^\d+$/.test(given)) throw new Error(`AGENTROOM_PROPERTY_SEED must be a whole number`);
+  return Number(given);
+}
+
+Deno.test(`random leases, guards and windows from ${PROCESSES} processes match a model of the rules`, async () => {
+  const seed = propertySeed();
+  try {
+    await property(seed);
+  } catch (error) {
+    // every failure names its seed and how to replay it
+    const replay = `seed ${seed}; replay with AGENTROOM_PROPERTY_SEED=${seed} ` +
+      "deno test --allow-all tests/coordination/property_test.ts";
+    console.error(`property test failed: ${replay}`);
+    if (error instanceof Error) error.message = `${error.message}\n(${replay})`;
+    throw error;
+  }
+});
+
+async function property(seed: number): Promise<void> {
   const repo = uniqueRepo("prop");
   const redis = await connectRedis(parseRedisUrl(shared.url));
   try {
     const room = new Room(redis, roomConfig({ repo, branch: "main" }));
-    const reports = await runWorkers(repo);
+    const reports = await runWorkers(repo, seed);
     const records = reports.flatMap((r) => r.records);
     assert.equal(records.length, PROCESSES * OPS);
     assert.deepEqual(reports.flatMap((r) => r.violations), [], "snapshot invariants");
@@ -542,4 +566,4 @@ Deno.test("random leases, guards and windows from 4 processes match a model of t
   } finally {
     await redis.close();
   }
-});
+}

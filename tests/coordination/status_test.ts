@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { InvalidValueError } from "../../src/errors.ts";
 import { acquireLease } from "../../src/coordination/leases.ts";
 import { heartbeat } from "../../src/presence.ts";
-import type { RedisArg, RedisPort } from "../../src/redis/port.ts";
 import { Room } from "../../src/room.ts";
 import { roomStatus } from "../../src/coordination/status.ts";
 import { registerTask } from "../../src/tasks.ts";
@@ -11,28 +10,17 @@ import { cancelWindow } from "../../src/coordination/window_lifecycle.ts";
 import { setWorkStatus } from "../../src/coordination/work.ts";
 import { withRoom } from "../support/room.ts";
 import { alice, bob, carol } from "../support/coord.ts";
+import { commandName, type Recorded, recordingPort } from "../support/recording.ts";
 
-/** Wraps a port and records the name (and key range) of every command it sends. */
-function recording(port: RedisPort): RedisPort & { log: string[] } {
-  const log: string[] = [];
-  const name = (args: readonly RedisArg[]) => String(args[0]).toUpperCase();
-  return {
-    address: port.address,
-    log,
-    call: (args, options) => {
-      log.push(name(args));
-      return port.call(args, options);
-    },
-    pipeline: (commands) => {
-      log.push(`PIPELINE(${commands.map(name).join(",")})`);
-      return port.pipeline(commands);
-    },
-    evalScript: (script, keys, args) => {
-      log.push(`SCRIPT ${script.name}`);
-      return port.evalScript(script, keys, args);
-    },
-    close: () => port.close(),
-  };
+/** The name (and pipeline contents, script name) of every command sent through the port. */
+function commandLog(log: Recorded[]): string[] {
+  return log.map((r) =>
+    r.kind === "call"
+      ? commandName(r.args)
+      : r.kind === "pipeline"
+      ? `PIPELINE(${r.commands.map(commandName).join(",")})`
+      : `SCRIPT ${r.script}`
+  );
 }
 
 Deno.test("roomStatus() of an empty room: every list is empty, never null", async () => {
@@ -115,9 +103,9 @@ Deno.test("roomStatus() reads indexes only: the same commands at 10 and 3,000 ev
     await acquireLease(room, { agent: bob, resources: ["path:src/db"], purpose: "x" });
     await setWorkStatus(room, { agent: alice, state: "started", scope: "a", summary: "b" });
     const probe = async () => {
-      const port = recording(redis);
+      const port = recordingPort(redis);
       await roomStatus(new Room(port, room.config));
-      return port.log.sort();
+      return commandLog(port.log).sort();
     };
     const small = await probe();
     for (let i = 0; i < 3_000; i += 500) {

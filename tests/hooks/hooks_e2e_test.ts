@@ -24,6 +24,7 @@ import {
   type HookResult,
   payload,
   runHook,
+  spawnHook,
   TESTDATA,
 } from "../support/hook.ts";
 
@@ -286,7 +287,7 @@ Deno.test("a failed stdout write commits nothing: the next prompt re-delivers", 
     const note = await w.post("NOTE", "read me twice if you missed me");
     const question = await w.post("QUESTION", "still there?", { to: w.session.agentId });
 
-    const broken = await runHook("user-prompt-submit", prompt, {
+    const broken = await spawnHook("user-prompt-submit", prompt, {
       env: { ...w.env, AGENTROOM_HOOK_DEBUG: "1" },
       closeStdout: true,
     });
@@ -680,7 +681,7 @@ Deno.test("bad stdin (not JSON, empty, not an object, no session_id) → no outp
 });
 
 Deno.test("hook with an unknown event is a usage error (exit 2)", async () => {
-  const result = await runHook("nope", '{"session_id":"abc"}');
+  const result = await spawnHook("nope", '{"session_id":"abc"}');
   assert.equal(result.code, 2);
   assert.equal(result.stdout, "");
   assert.match(result.stderr, /unknown hook event "nope"/);
@@ -705,7 +706,8 @@ Deno.test("fail open: Redis unreachable (closed port) → exit 0, no output, eve
       ["pre-tool-use", "claude_pre_tool_use_edit"],
     ]
   ) {
-    const result = await runHook(event!, payload(name!, { session_id }), {
+    // as a process: the exit code and both streams are the harness's view
+    const result = await spawnHook(event!, payload(name!, { session_id }), {
       env,
       deadlineMs: HANG_GUARD_MS,
     });

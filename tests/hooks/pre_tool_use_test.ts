@@ -114,9 +114,12 @@ Deno.test("pre-tool-use ignores files outside the repository even under a coveri
     const env = { REPO_ID: repo, BRANCH_NAME: "main" };
     // a lease on the directory that would cover `<top>/../outside/x.ts` if it were in the repo
     await lease(repo, "other123", "path:outside");
+    await lease(repo, "other456", "path:etc"); // would cover /etc/hosts read as a repo path
     deny(await runHook("pre-tool-use", edit(top, `${top}/outside/x.ts`), { env }));
     assertSilent(await runHook("pre-tool-use", edit(top, `${top}/../outside/x.ts`), { env }));
     assertSilent(await runHook("pre-tool-use", edit(top, "/etc/hosts"), { env }));
+    // another checkout with the same layout is outside too
+    assertSilent(await runHook("pre-tool-use", edit(top, `${top}-copy/outside/x.ts`), { env }));
   });
 });
 
@@ -191,19 +194,21 @@ Deno.test("pre-tool-use reports every conflicting file of a Codex apply_patch, o
 
 Deno.test("pre-tool-use fails open: Redis down never blocks, and says why in debug mode", async () => {
   await checkout(async (top, repo) => {
-    const port = closedPort();
-    const result = await runHook("pre-tool-use", edit(top, `${top}/src/db/schema.sql`), {
-      env: {
-        REPO_ID: repo,
-        AGENTROOM_REDIS_URL: `redis://127.0.0.1:${port}`,
-        AGENTROOM_HOOK_DEBUG: "1",
-      },
+    const url = `redis://127.0.0.1:${closedPort()}`;
+    const env = { REPO_ID: repo, AGENTROOM_REDIS_URL: url };
+    const file = `${top}/src/db/schema.sql`;
+    assertSilent(await runHook("pre-tool-use", edit(top, file), { env, deadlineMs: 5_000 }));
+    // why it was silent: Redis could not be reached (not a bad payload or an unleased path)
+    const debug = await runHook("pre-tool-use", edit(top, file), {
+      env: { ...env, AGENTROOM_HOOK_DEBUG: "1" },
       deadlineMs: 5_000,
     });
-    assert.equal(result.code, 0);
-    assert.equal(result.stdout, "");
-    // silent because the connection failed, not because nothing was checked
-    assert.match(result.stderr, new RegExp(`127\\.0\\.0\\.1:${port}`));
+    assert.equal(debug.code, 0);
+    assert.equal(debug.stdout, "");
+    assert.match(
+      debug.stderr,
+      new RegExp(`^agentroom hook pre-tool-use: Cannot reach Redis at ${url}: .+\\n$`),
+    );
   });
 });
 

@@ -3,13 +3,20 @@
  * redis-server (no mocks).
  */
 import assert from "node:assert/strict";
-import { RedisCommandError, RedisUnavailableError, TimeoutError } from "../../src/errors.ts";
+import {
+  AbortedError,
+  RedisCommandError,
+  RedisUnavailableError,
+  TimeoutError,
+} from "../../src/errors.ts";
 import { type ConnectOptions, connectRedis, type RedisTransport } from "../../src/redis/connect.ts";
 import type { LuaScript, RedisPort, RedisReply } from "../../src/redis/port.ts";
 import { connectIoredis, connectIoredisCluster } from "../../src/redis/ioredis.ts";
 import { RespParser } from "../../src/redis/_resp_parser.ts";
 import { parseRedisUrl } from "../../src/redis/url.ts";
 import { closedPort, shared, startRedis } from "../support/redis.ts";
+import { until } from "../support/poll.ts";
+import { silentServer } from "../support/silent_server.ts";
 
 type ErrorClass<E> = abstract new (...args: never[]) => E;
 
@@ -26,27 +33,6 @@ async function rejects<E>(promise: Promise<unknown>, cls: ErrorClass<E>): Promis
 
 function key(name: string): string {
   return `port-test:${crypto.randomUUID().slice(0, 8)}:${name}`;
-}
-
-/** A TCP server that accepts connections and never answers. */
-function silentServer(): { port: number; close(): Promise<void> } {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns: Deno.Conn[] = [];
-  const accepting = (async () => {
-    try {
-      for await (const conn of listener) conns.push(conn);
-    } catch {
-      // listener closed
-    }
-  })();
-  return {
-    port: (listener.addr as Deno.NetAddr).port,
-    async close() {
-      listener.close();
-      await accepting;
-      for (const conn of conns) conn.close();
-    },
-  };
 }
 
 /** Generates a throwaway CA and a server certificate for 127.0.0.1. */
@@ -273,6 +259,69 @@ for (const transport of ["resp", "ioredis"] as RedisTransport[]) {
     }
   });
 
+  test("aborting the connect signal during AUTH rejects with AbortedError and closes the socket", async () => {
+    const server = silentServer();
+    try {
+      const abort = new AbortController();
+      const connecting = open(`redis://:pw@127.0.0.1:${server.port}`, {
+        connectTimeoutMs: 60_000,
+        signal: abort.signal,
+      });
+      while (server.accepted() === 0) await new Promise((r) => setTimeout(r, 5));
+      abort.abort(new Error("deadline"));
+      const error = await rejects(connecting, AbortedError);
+      assert.equal(error.code, "aborted");
+      assert.match(error.message, /: deadline$/);
+      await server.closedByClient(0); // resolves only once the client closed the socket
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("aborting the connect signal rejects pending commands with AbortedError and closes the socket", async () => {
+    const server = silentServer();
+    try {
+      const abort = new AbortController();
+      const port = await open(`redis://127.0.0.1:${server.port}`, {
+        commandTimeoutMs: 0,
+        signal: abort.signal,
+      });
+      try {
+        const pending = [port.call(["PING"]), port.pipeline([["PING"], ["PING"]])];
+        abort.abort(new Error("shutting down"));
+        for (const command of pending) await rejects(command, AbortedError);
+        await rejects(port.call(["PING"]), AbortedError);
+        await server.closedByClient(0);
+      } finally {
+        await port.close();
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("a command's own signal rejects it with AbortedError and drops the connection", async () => {
+    const server = silentServer();
+    try {
+      const port = await open(`redis://127.0.0.1:${server.port}`, { commandTimeoutMs: 0 });
+      try {
+        const abort = new AbortController();
+        abort.abort();
+        await rejects(port.call(["PING"], { signal: abort.signal }), AbortedError); // not sent
+        const late = new AbortController();
+        const pending = port.call(["PING"], { signal: late.signal });
+        late.abort();
+        await rejects(pending, AbortedError);
+        await server.closedByClient(0);
+        await rejects(port.call(["PING"]), RedisUnavailableError);
+      } finally {
+        await port.close();
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   test("AUTH to a server that never answers fails within the connect deadline", async () => {
     const server = silentServer();
     try {
@@ -465,11 +514,11 @@ Deno.test("ioredis cluster: one-node cluster serves calls, pipelines and scripts
     try {
       await admin.call(["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]);
       // A fresh master accepts writes about 2 s after startup.
-      for (let i = 0; i < 100; i++) {
-        const info = await admin.call(["CLUSTER", "INFO"]) as string;
-        if (info.includes("cluster_state:ok")) break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await until(
+        "cluster_state:ok",
+        async () => String(await admin.call(["CLUSTER", "INFO"])).includes("cluster_state:ok"),
+        10_000,
+      );
     } finally {
       await admin.close();
     }

@@ -9,6 +9,9 @@ import type { RoomEvent } from "../../src/codec.ts";
 import { resolveIdentity } from "../../src/identity.ts";
 import type { RedisPort } from "../../src/redis/port.ts";
 import type { Room } from "../../src/room.ts";
+import { until } from "./poll.ts";
+
+export { until };
 
 /** Three agents in three sessions. */
 export const alice = resolveIdentity("alice", "aaaa1111");
@@ -16,24 +19,6 @@ export const alice = resolveIdentity("alice", "aaaa1111");
 export const bob = resolveIdentity("bob", "bbbb2222");
 /** Third agent. */
 export const carol = resolveIdentity("carol", "cccc3333");
-
-/**
- * Polls `probe` until it returns something other than `undefined`/`false`
- * (used only to wait for a lapse on the server clock); fails after `deadlineMs`.
- */
-export async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  deadlineMs = 5_000,
-): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** Waits until the Redis server clock has passed `ms` (a lease or window deadline). */
 export async function serverPassed(room: Room, ms: number): Promise<void> {

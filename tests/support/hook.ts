@@ -1,13 +1,15 @@
 /**
- * Test support for the hooks: runs the real `cli.ts hook <event>` as a
- * subprocess with a payload piped to its stdin, loads the recorded payloads,
- * and checks the fence of a hook's context.
+ * Test support for the hooks: runs `hook <event>` in-process through
+ * `hookMain(event, io)` (the path `cli.ts` takes) or the real `cli.ts` as a
+ * subprocess, with a payload on its stdin; loads the recorded payloads; and
+ * checks the fence of a hook's context.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { baseEnv, cliArgs, type CliResult } from "./cli.ts";
+import { hookMain } from "../../hooks/main.ts";
+import { baseEnv, cliArgs, type CliResult, textReader } from "./cli.ts";
 
 /** Directory of the recorded hook payloads. */
 export const TESTDATA = fileURLToPath(new URL("../testdata/hooks/", import.meta.url));
@@ -32,13 +34,58 @@ export interface HookResult extends CliResult {
 }
 
 /**
- * Runs `cli.ts hook <event>` once with `stdin` piped in.
+ * Runs `hook <event>` once in-process with `stdin` as its input, the clean
+ * base environment plus `options.env`, and captured output.
+ *
+ * @param event the hook event (`session-start`, …)
+ * @param stdin the payload: an object is sent as JSON, a string as is
+ * @param options environment, hang guard (fails the test), failing stdout
+ */
+export async function runHook(
+  event: string,
+  stdin: string | Record<string, unknown>,
+  options: HookRunOptions = {},
+): Promise<HookResult> {
+  const env: Record<string, string> = { ...baseEnv(), ...options.env };
+  let stdout = "";
+  let stderr = "";
+  const run = hookMain(event, {
+    env: (name) => env[name],
+    cwd: Deno.cwd(),
+    stdin: textReader(typeof stdin === "string" ? stdin : JSON.stringify(stdin)),
+    stdout: (text) => {
+      if (options.closeStdout) throw new Deno.errors.BrokenPipe("the reader went away");
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+  });
+  const deadlineMs = options.deadlineMs ?? 15_000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`hook ${event} still running after ${deadlineMs} ms`)),
+      deadlineMs,
+    );
+  });
+  try {
+    const code = await Promise.race([run, hung]);
+    assert.notEqual(code, undefined, `unknown hook event ${event}`);
+    return { code: code!, signal: null, stdout, stderr };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Runs the real `cli.ts hook <event>` once as a subprocess with `stdin` piped in.
  *
  * @param event the hook event (`session-start`, …)
  * @param stdin the payload: an object is sent as JSON, a string as is
  * @param options environment, hang guard, closed stdout
  */
-export async function runHook(
+export async function spawnHook(
   event: string,
   stdin: string | Record<string, unknown>,
   options: HookRunOptions = {},

@@ -59,8 +59,18 @@ export function closedPort(): number {
 }
 
 /** Runs `fn` with a fresh port to the shared server, closing it afterwards. */
-export async function withRedis<T>(fn: (redis: RedisPort) => Promise<T>): Promise<T> {
-  const redis = await connectRedis(parseRedisUrl(shared.url));
+export async function withRedis<T>(fn: (redis: RedisPort) => Promise<T>): Promise<T>;
+/** Runs `fn` with a fresh port to the server at `url`, closing it afterwards. */
+export async function withRedis<T>(
+  url: string,
+  fn: (redis: RedisPort) => Promise<T>,
+): Promise<T>;
+export async function withRedis<T>(
+  first: string | ((redis: RedisPort) => Promise<T>),
+  second?: (redis: RedisPort) => Promise<T>,
+): Promise<T> {
+  const [url, fn] = typeof first === "string" ? [first, second!] : [shared.url, first];
+  const redis = await connectRedis(parseRedisUrl(url));
   try {
     return await fn(redis);
   } finally {

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RUN_PERMISSIONS } from "../../../scripts/permissions.ts";
-import { CLI, type CliResult, ok, runCli } from "../../support/cli.ts";
+import { CLI, type CliResult, ok, spawnCli } from "../../support/cli.ts";
 import { shared } from "../../support/redis.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -123,7 +123,7 @@ export function harnessEnv(
 }
 
 /**
- * Runs the agentroom CLI in the workspace as a separate agent (its own session).
+ * Runs the agentroom CLI (a `deno run` subprocess) in the workspace as a separate agent (its own session).
  *
  * @param ws the workspace
  * @param session the agent's `AGENTROOM_SESSION_ID`
@@ -138,7 +138,7 @@ export async function agentroomAs(
 ): Promise<CliResult> {
   const env: Record<string, string> = { AGENTROOM_SESSION_ID: session, HOME: ws.home };
   if (handle) env.AGENTROOM_AGENT = handle;
-  return await runCli(args, { cwd: ws.dir, env, deadlineMs: 30_000 });
+  return await spawnCli(args, { cwd: ws.dir, env, deadlineMs: 30_000 });
 }
 
 /** The room's events, oldest first, as `agentroom tail --json` prints them. */
@@ -164,7 +164,7 @@ export async function setupHooks(
   flags: string[] = [],
 ): Promise<string> {
   const r = ok(
-    await runCli(["setup", harness, "--project", "--json", ...flags], {
+    await spawnCli(["setup", harness, "--project", "--json", ...flags], {
       cwd: ws.dir,
       env: { HOME: ws.home },
       deadlineMs: 30_000,
