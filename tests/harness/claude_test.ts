@@ -24,7 +24,9 @@ import {
   deltaOnly,
   digestFenced,
   fileUnchanged,
+  mentions,
   ownShellLease,
+  requestTexts,
   sessionEndedAsk,
 } from "./support/conformance.ts";
 import {
@@ -283,5 +285,172 @@ Deno.test({
       await control.ws.remove();
       await foreign.ws.remove();
     }
+  },
+});
+
+/** Every text of the requests sent after the first `n` (what the model saw later in the run). */
+function laterTexts(requests: ModelServer["requests"], n: number): string[] {
+  return requestTexts(requests.slice(n));
+}
+
+/**
+ * Mid-turn delivery: the model's first tool call (Bash) runs while another
+ * agent posts a question addressed to this session; the PostToolUse hook
+ * puts it, fenced, next to that tool's result, so the model sees it before
+ * the turn ends.
+ */
+async function midTurnScene(variant: Variant) {
+  const ws = await workspace(variant);
+  const tag = crypto.randomUUID().slice(0, 8);
+  const question = `are you touching the billing module ${tag}`;
+  try {
+    const run = await claudeRun(ws, "check the tests", [
+      {
+        tool: {
+          name: "Bash",
+          input: {
+            // another agent posts while this turn runs (its own session and handle)
+            command: `AGENTROOM_SESSION_ID=${BOB} AGENTROOM_AGENT=bob agentroom post QUESTION ` +
+              `"${question}" --to cli`,
+            description: "run the checks",
+          },
+        },
+      },
+      { text: "done" },
+    ]);
+    // the request after the tool result carries the question, fenced
+    // (the model's own Bash command names the question too: that line is not a delivery)
+    const found = mentions(laterTexts(run.requests, 1), question)
+      .filter((m) => !m.line.includes("agentroom post QUESTION"));
+    const fenced = found.filter((m) => m.marker !== undefined);
+    return {
+      ws,
+      verdict: {
+        holds: fenced.length > 0 && fenced.length === found.length,
+        detail: fenced.length > 0
+          ? `fenced next to the tool result: ${fenced[0]!.line.slice(0, 160)}`
+          : found.length > 0
+          ? `present but not fenced: ${found[0]!.line.slice(0, 160)}`
+          : "the question never reached the model during the turn",
+      },
+    };
+  } catch (error) {
+    await ws.remove();
+    throw error;
+  }
+}
+
+/**
+ * Stop-time check: while the model writes its final answer, another agent
+ * asks this session a question; the Stop hook blocks the stop once (the
+ * model gets one more request whose instruction is agentroom's factual
+ * reason), and lets the turn end after that.
+ */
+async function stopScene(variant: Variant) {
+  const ws = await workspace(variant);
+  const tag = crypto.randomUUID().slice(0, 8);
+  const server = startAnthropicServer(
+    inOrder([{ text: "all done", delayMs: 4_000 }, { text: "read them" }]),
+  );
+  try {
+    const running = runHarness(claude!.command, [
+      ...claude!.prefix,
+      "-p",
+      "summarise the repo",
+      "--output-format",
+      "json",
+      "--permission-mode",
+      "acceptEdits",
+      "--allowedTools",
+      "Bash",
+    ], {
+      cwd: ws.dir,
+      env: harnessEnv(ws, {
+        ANTHROPIC_BASE_URL: server.url,
+        ANTHROPIC_API_KEY: "test-key",
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+      }),
+    });
+    // once the model is answering, another agent sends this session a question
+    const deadline = Date.now() + 60_000;
+    while (!server.requests.some((r) => Array.isArray(r.body?.tools))) {
+      if (Date.now() > deadline) throw new Error("claude never asked the model");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    ok(
+      await agentroomAs(
+        ws,
+        BOB,
+        ["post", "QUESTION", `can you review my PR ${tag}`, "--to", "cli"],
+        "bob",
+      ),
+      "bob asks",
+    );
+    const run = await running;
+    assert.equal(run.code, 0, `claude -p exited ${run.code}: ${run.stderr}`);
+    const reasons = server.requests.filter((r) =>
+      requestTexts([r]).some((t) => t.includes("unread message addressed to you"))
+    );
+    const modelTurns = server.requests.filter((r) => Array.isArray(r.body?.tools)).length;
+    return {
+      ws,
+      verdict: {
+        // exactly one continuation: two model turns, the second carrying the reason
+        holds: modelTurns === 2 && reasons.length === 1 &&
+          !requestTexts(reasons).some((t) =>
+            t.includes(`can you review my PR ${tag}`) && !t.includes("[room-data")
+          ),
+        detail: `${modelTurns} model turns, ${reasons.length} carrying agentroom's stop reason`,
+      },
+    };
+  } catch (error) {
+    await ws.remove();
+    throw error;
+  } finally {
+    await server.close();
+  }
+}
+
+Deno.test({
+  name:
+    "harness claude: a message reaches the model mid-turn; a waiting one makes Stop continue once",
+  ignore: claude === undefined,
+  async fn(t) {
+    await t.step(
+      "a directed message posted during the turn reaches the next tool result",
+      async () => {
+        const real = await midTurnScene("case");
+        const control = await midTurnScene("control");
+        try {
+          caseAndControl(
+            "claude",
+            "a directed message posted mid-turn reaches the model at the next tool result, fenced",
+            real.verdict,
+            control.verdict,
+          );
+        } finally {
+          await real.ws.remove();
+          await control.ws.remove();
+        }
+      },
+    );
+    await t.step(
+      "a message waiting at the end of the turn makes Stop continue it exactly once",
+      async () => {
+        const real = await stopScene("case");
+        const control = await stopScene("control");
+        try {
+          caseAndControl(
+            "claude",
+            "a message waiting at the end of the turn makes the Stop hook continue it exactly once",
+            real.verdict,
+            control.verdict,
+          );
+        } finally {
+          await real.ws.remove();
+          await control.ws.remove();
+        }
+      },
+    );
   },
 });

@@ -13,8 +13,8 @@
 
 /** What the model does in one turn. */
 export type Reply =
-  | { text: string }
-  | { tool: { name: string; input: Record<string, unknown> }; text?: string };
+  | { text: string; delayMs?: number }
+  | { tool: { name: string; input: Record<string, unknown> }; text?: string; delayMs?: number };
 
 /** One recorded request. */
 export interface RecordedRequest {
@@ -222,6 +222,8 @@ export function startAnthropicServer(script: Script): ModelServer {
       }
       const model = typeof body?.model === "string" ? body.model : "mock";
       const reply = script(turnOf(recorded));
+      // a slow answer leaves the test time to act while the turn runs
+      if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
       if (body?.stream !== true) return Response.json(messageJson(model, reply));
       return new Response(messageEvents(model, reply), {
         headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
