@@ -22,6 +22,7 @@ import { setup } from "./setup.ts";
 import { status } from "./status.ts";
 import { tail } from "./tail.ts";
 import { catalog, claim, done, open, register, release, task } from "./tasks.ts";
+import { relay } from "./relay.ts";
 import { version } from "./version.ts";
 import { watch } from "./watch.ts";
 import { who } from "./who.ts";
@@ -37,6 +38,7 @@ export const COMMANDS: readonly Command[] = [
   post,
   tail,
   watch,
+  relay,
   who,
   leave,
   inbox,
