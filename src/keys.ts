@@ -68,6 +68,16 @@ export interface RoomKeys {
   readonly pinnedWelcome: string;
   /** Pending-ask lease of one agent (one open question at a time). */
   pendingAsk(agentId: string): string;
+  /** Hash of agent id → Unix ms of its last heartbeat (server clock); lives as long as the room. */
+  readonly lastSeen: string;
+  /**
+   * Mailbox (a stream) of a handle or exact agent id with no live agent: what
+   * waits there moves into the inbox of the first agent that writes presence
+   * under that handle or id.
+   */
+  mailbox(name: string): string;
+  /** Sorted set of mailbox names scored by expiry (ms, server clock). */
+  readonly mailboxIndex: string;
   /** Presence record of one agent. */
   presence(agentId: string): string;
   /** Scratchpad entry. */
@@ -128,6 +138,9 @@ export function roomKeys(room: RoomCoordinates): RoomKeys {
     pendingAsk: variable("ask"),
     core: ["events", "types-seen", "catalog", "open-tasks", "done"].map(fixed),
     presence: variable("presence"),
+    lastSeen: fixed("last-seen"),
+    mailbox: variable("mailbox"),
+    mailboxIndex: fixed("mailbox-index"),
     scratchpad: variable("state"),
     cursor: variable("cursor"),
     leases: fixed("leases"),

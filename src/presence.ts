@@ -67,10 +67,29 @@ async function writePresence(
   mode: "label" | "refresh",
 ): Promise<number> {
   const record: PresenceRecord = { schema_version: 1, identity, description };
+  const agent = identity.agent_id;
   const reply = await room.redis.evalScript(
     HEARTBEAT,
-    [room.keys.presence(identity.agent_id), room.keys.presenceIndex],
-    [room.config.presenceTtlMs, identity.agent_id, JSON.stringify(record), mode],
+    [
+      room.keys.presence(agent),
+      room.keys.presenceIndex,
+      room.keys.lastSeen,
+      room.keys.inbox(agent),
+      room.keys.inboxRecipients,
+      room.keys.mailbox(identity.handle === "" ? agent : identity.handle),
+      room.keys.mailbox(agent),
+      room.keys.mailboxIndex,
+    ],
+    [
+      room.config.presenceTtlMs,
+      agent,
+      JSON.stringify(record),
+      mode,
+      room.config.inboxMaxLen,
+      room.config.inboxTtlMs,
+      room.config.streamTtlMs,
+      identity.handle,
+    ],
   );
   return intReply(HEARTBEAT, reply);
 }
@@ -155,6 +174,45 @@ function decodeRecord(member: string, value: string): Omit<PresenceEntry, "ttl_m
     // a legacy plain-text record: the whole value is the description
   }
   return { identity: { agent_id: member, handle: "", session_id: "" }, description: value };
+}
+
+/**
+ * When each agent last wrote presence (Unix ms, server clock), for agents
+ * seen while the room lived; agents never seen are absent from the map.
+ *
+ * @param room the room
+ * @param agentIds the agents to look up
+ */
+export async function lastSeen(
+  room: Room,
+  agentIds: readonly string[],
+): Promise<Map<string, number>> {
+  const ids = [...new Set(agentIds)];
+  const seen = new Map<string, number>();
+  if (ids.length === 0) return seen;
+  const reply = await room.redis.call(["HMGET", room.keys.lastSeen, ...ids]);
+  if (!Array.isArray(reply)) return seen;
+  ids.forEach((id, i) => {
+    const value = Number(reply[i]);
+    if (typeof reply[i] === "string" && Number.isSafeInteger(value)) seen.set(id, value);
+  });
+  return seen;
+}
+
+/**
+ * Names of the mailboxes with messages waiting (handles or exact agent ids
+ * with no live agent yet), with how many each holds.
+ *
+ * @param room the room
+ */
+export async function mailboxes(room: Room): Promise<{ name: string; count: number }[]> {
+  const names = await room.redis.call(["ZRANGE", room.keys.mailboxIndex, 0, -1]);
+  if (!Array.isArray(names) || names.length === 0) return [];
+  const lengths = await room.redis.pipeline(
+    names.map((n) => ["XLEN", room.keys.mailbox(String(n))]),
+  );
+  return names.map((n, i) => ({ name: String(n), count: Number(lengths[i]) || 0 }))
+    .filter((m) => m.count > 0);
 }
 
 /**
