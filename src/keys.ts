@@ -68,8 +68,12 @@ export interface RoomKeys {
   readonly pinnedWelcome: string;
   /** Pending-ask lease of one agent (one open question at a time). */
   pendingAsk(agentId: string): string;
-  /** Hash of agent id → Unix ms of its last heartbeat (server clock); lives as long as the room. */
-  readonly lastSeen: string;
+  /**
+   * Hash of agent id → when its presence ends or ended (Unix ms, server
+   * clock): the expiry its last heartbeat set, or the moment it left. Lives
+   * as long as the room; "owner absent 12m" is measured from it.
+   */
+  readonly presenceEnds: string;
   /**
    * Mailbox (a stream) of a handle or exact agent id with no live agent: what
    * waits there moves into the inbox of the first agent that writes presence
@@ -138,7 +142,7 @@ export function roomKeys(room: RoomCoordinates): RoomKeys {
     pendingAsk: variable("ask"),
     core: ["events", "types-seen", "catalog", "open-tasks", "done"].map(fixed),
     presence: variable("presence"),
-    lastSeen: fixed("last-seen"),
+    presenceEnds: fixed("presence-ends"),
     mailbox: variable("mailbox"),
     mailboxIndex: fixed("mailbox-index"),
     scratchpad: variable("state"),

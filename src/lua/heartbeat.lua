@@ -1,13 +1,13 @@
 --[[
 heartbeat — write or refresh one agent's presence record and its roster
 index entry, scored by expiry on Redis server time; record the agent's
-last-seen time; and move the messages kept in the mailboxes of its handle and
+presence end (when it lapses unless refreshed); and move the messages kept in the mailboxes of its handle and
 of its exact id into its inbox (the first presence write under a handle
 receives what waited for it).
 
 KEYS[1]  the agent's presence record (ar:{…}:presence:<agent>)
 KEYS[2]  the room's presence index, a sorted set (ar:{…}:presence-index)
-KEYS[3]  the room's last-seen hash, agent id → Unix ms of its last heartbeat
+KEYS[3]  the room's presence-ends hash, agent id → when its presence ends (Unix ms)
 KEYS[4]  the agent's inbox stream
 KEYS[5]  the inbox recipients index, zset
 KEYS[6]  the mailbox of the agent's handle (a stream)
@@ -20,7 +20,7 @@ ARGV[4]  "label": always write ARGV[3]; "refresh": extend the existing
          record's TTL and write ARGV[3] only when no record exists
 ARGV[5]  approximate MAXLEN cap of the inbox ("0" = none)
 ARGV[6]  inbox idle TTL in ms ("0" = none)
-ARGV[7]  the room's idle TTL in ms (lifetime of the last-seen hash; "0" = none)
+ARGV[7]  the room's idle TTL in ms (lifetime of the presence-ends hash; "0" = none)
 ARGV[8]  the handle's mailbox name ("" = the agent has no handle)
 
 Returns the expiry in ms (server clock).
@@ -35,7 +35,7 @@ redis.call('ZADD', KEYS[2], now + ttl, ARGV[2])
 if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
 local seen_type = redis.call('TYPE', KEYS[3])['ok']
 if seen_type == 'none' or seen_type == 'hash' then
-  redis.call('HSET', KEYS[3], ARGV[2], now)
+  redis.call('HSET', KEYS[3], ARGV[2], now + ttl)
   local room_ttl = tonumber(ARGV[7])
   if room_ttl > 0 then redis.call('PEXPIRE', KEYS[3], room_ttl) end
 end
