@@ -9,6 +9,7 @@ import { commitCursor, joinCursor, readCursor } from "./cursors.ts";
 import { type DigestSection, renderDigest } from "../src/fence.ts";
 import { absenceNote, presenceView, refreshPresence } from "../src/presence.ts";
 import { listLeases } from "../src/coordination/leases.ts";
+import { sweepLapses } from "../src/coordination/lapses.ts";
 import { openTasks } from "../src/tasks.ts";
 import { listWindows } from "../src/coordination/windows.ts";
 import type { RoomEvent } from "../src/codec.ts";
@@ -71,6 +72,7 @@ export async function sessionStart(ctx: HookContext): Promise<HookReply> {
       payload: { room: `${room.config.repo}:${room.config.branch}` },
     }),
     refreshPresence(room, identity),
+    sweepLapses(room).catch(() => undefined),
   ]);
   const own = fromOwnSession(ctx);
   const [windows, leases, inbox, tasks, recent, who, lobbySeed, view] = await Promise.all([

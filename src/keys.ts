@@ -48,6 +48,11 @@ export interface RoomKeys {
   readonly openTasks: string;
   /** Sorted set of claimed task ids, scored by claim expiry (ms, server clock). */
   readonly claims: string;
+  /**
+   * Hash of claimed task id → its holder: kept after the claim lapses, until
+   * the lapse notice is written (the owner key expires with the claim).
+   */
+  readonly claimOwners: string;
   /** Claim (lease) of one task: its owner, with a TTL. */
   taskOwner(taskId: string): string;
   /** Hash of done task id → result JSON. */
@@ -133,6 +138,7 @@ export function roomKeys(room: RoomCoordinates): RoomKeys {
     catalog: fixed("catalog"),
     openTasks: fixed("open-tasks"),
     claims: fixed("claims"),
+    claimOwners: fixed("claim-owners"),
     taskOwner: (id) => `${prefix}:task:${escapeKeyPart(id)}:owner`,
     done: fixed("done"),
     inboxRecipients: fixed("inbox-recipients"),

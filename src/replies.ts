@@ -181,6 +181,9 @@ export type ClaimResult =
   | { outcome: "unknown" }
   | { outcome: "not_task"; type: string };
 
+/** The claim script's request to read the previous holder again (internal). */
+export type ClaimRetry = { outcome: "retry"; previous: string };
+
 /** The result of taking over the claim of an absent holder (`stealTask`). */
 export type StealResult =
   | {
@@ -212,7 +215,7 @@ export type ReleaseResult =
   | { outcome: "not_owner"; owner: string };
 
 /** Decodes the claim script's reply (see `lua/claim.lua`). */
-export function decodeClaimReply(reply: unknown): ClaimResult {
+export function decodeClaimReply(reply: unknown): ClaimResult | ClaimRetry {
   const r = new ScriptReply(CLAIM, reply);
   switch (r.tag()) {
     case "ok": {
@@ -230,6 +233,9 @@ export function decodeClaimReply(reply: unknown): ClaimResult {
     case "not_task":
       r.items(2, 2);
       return { outcome: "not_task", type: r.text(1) };
+    case "retry":
+      r.items(2, 2);
+      return { outcome: "retry", previous: r.text(1) };
     case "done":
     case "unknown":
       r.items(1, 1);

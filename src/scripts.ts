@@ -31,6 +31,8 @@ import absence from "./lua/_absence.lua" with { type: "text" };
 import leaseBreakSource from "./lua/lease_break.lua" with { type: "text" };
 import taskStealSource from "./lua/task_steal.lua" with { type: "text" };
 import presenceClearSource from "./lua/presence_clear.lua" with { type: "text" };
+import lapse from "./lua/_lapse.lua" with { type: "text" };
+import sweepLapsesSource from "./lua/sweep_lapses.lua" with { type: "text" };
 import coordSnapshotSource from "./lua/coord_snapshot.lua" with { type: "text" };
 
 /** Appends an event and re-arms the stream TTL (see `lua/publish.lua`). */
@@ -40,7 +42,7 @@ export const HEARTBEAT: LuaScript = { name: "heartbeat", source: heartbeatSource
 /** Prunes and lists the presence index (see `lua/roster.lua`). */
 export const ROSTER: LuaScript = { name: "roster", source: rosterSource };
 /** Claims a task (see `lua/claim.lua`). */
-export const CLAIM: LuaScript = { name: "claim", source: lib + claimSource };
+export const CLAIM: LuaScript = { name: "claim", source: lib + lapse + claimSource };
 /** Completes a task (see `lua/complete.lua`). */
 export const COMPLETE: LuaScript = { name: "complete", source: lib + completeSource };
 /** Releases a claim (see `lua/release.lua`). */
@@ -108,4 +110,9 @@ export const LEASE_BREAK: LuaScript = {
 export const TASK_STEAL: LuaScript = {
   name: "task_steal",
   source: lib + absence + taskStealSource,
+};
+/** Writes the notices of lapsed leases, windows and claims (see `lua/sweep_lapses.lua`). */
+export const SWEEP_LAPSES: LuaScript = {
+  name: "sweep_lapses",
+  source: lib + coord + lapse + sweepLapsesSource,
 };

@@ -69,9 +69,12 @@ function checkTtl(ttlMs: number): number {
   return ttlMs;
 }
 
-/** The keys of the claim, complete and release scripts: core, claims index, the task's owner. */
+/**
+ * The keys of the claim, complete and release scripts: core, claims index,
+ * the task's owner, the claim-owners hash.
+ */
 function taskKeys(room: Room, id: string): string[] {
-  return [...room.keys.core, room.keys.claims, room.keys.taskOwner(id)];
+  return [...room.keys.core, room.keys.claims, room.keys.taskOwner(id), room.keys.claimOwners];
 }
 
 /**
@@ -156,17 +159,31 @@ export async function claimTask(
   const id = validateStreamId(options.taskId);
   const ttl = checkTtl(options.ttlMs ?? DEFAULT_CLAIM_TTL_MS);
   const { config } = room;
-  const reply = await room.redis.evalScript(CLAIM, taskKeys(room, id), [
-    id,
-    options.agent.agent_id,
-    ttl,
-    options.force ? "1" : "0",
-    config.streamTtlMs,
-    config.streamMaxLen,
-    options.agent.handle,
-    options.agent.session_id,
-  ]);
-  return decodeClaimReply(reply);
+  let previous = await room.redis.call(["HGET", room.keys.claimOwners, id]);
+  for (;;) {
+    const prev = typeof previous === "string" ? previous : "";
+    const result = decodeClaimReply(
+      await room.redis.evalScript(CLAIM, [
+        ...taskKeys(room, id),
+        room.keys.inbox(prev === "" ? options.agent.agent_id : prev),
+        room.keys.inboxRecipients,
+      ], [
+        id,
+        options.agent.agent_id,
+        ttl,
+        options.force ? "1" : "0",
+        config.streamTtlMs,
+        config.streamMaxLen,
+        options.agent.handle,
+        options.agent.session_id,
+        prev,
+        config.inboxMaxLen,
+        config.inboxTtlMs,
+      ]),
+    );
+    if (result.outcome !== "retry") return result;
+    previous = result.previous;
+  }
 }
 
 /** What {@linkcode stealTask} needs. */

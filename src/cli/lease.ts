@@ -14,6 +14,7 @@ import {
 import { presenceView, refreshPresence } from "../presence.ts";
 import { parseDuration, UsageError } from "./_args.ts";
 import { terminalText } from "../sanitize.ts";
+import { sweepLapses } from "../coordination/lapses.ts";
 import type { Command, Context } from "./_context.ts";
 import {
   conflictText,
@@ -240,6 +241,7 @@ async function list(ctx: Context, rest: string[]): Promise<number> {
   onlyFlags(ctx, "lease", "list", FLAGS, []);
   positionals("lease", "list", rest, 0, 0, "no arguments");
   const room = await ctx.room();
+  await sweepLapses(room);
   const [leases, view] = await Promise.all([listLeases(room), presenceView(room)]);
   if (ctx.json) {
     ctx.out.json({

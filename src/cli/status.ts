@@ -7,6 +7,7 @@
 import { terminalText } from "../sanitize.ts";
 import { roomStatus } from "../coordination/status.ts";
 import { intFlag, UsageError } from "./_args.ts";
+import { sweepLapses } from "../coordination/lapses.ts";
 import type { Command } from "./_context.ts";
 import { leaseLine, presenceJson, windowLine } from "./_coord.ts";
 import { presenceView } from "../presence.ts";
@@ -38,6 +39,7 @@ export const status: Command = {
       throw new UsageError(`--limit must be between 1 and 10000, got ${limit}`, "status");
     }
     const room = await ctx.room();
+    await sweepLapses(room);
     const [s, view] = await Promise.all([roomStatus(room, { limit }), presenceView(room)]);
     if (ctx.json) {
       ctx.out.json({

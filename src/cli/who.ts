@@ -7,6 +7,7 @@ import { DEFAULT_HANDLE } from "../identity.ts";
 import { type PresenceEntry, roster } from "../presence.ts";
 import { claimLoad } from "../tasks.ts";
 import { terminalText } from "../sanitize.ts";
+import { sweepLapses } from "../coordination/lapses.ts";
 import type { Command, Context } from "./_context.ts";
 import { formatDuration } from "./_output.ts";
 import { type Holder, holders } from "../coordination/holders.ts";
@@ -33,6 +34,7 @@ export const who: Command = {
   run: async (ctx: Context) => {
     const me = ctx.identity.agent_id;
     const room = await ctx.room();
+    await sweepLapses(room);
     const [everyone, load, held] = await Promise.all([
       roster(room),
       claimLoad(room),

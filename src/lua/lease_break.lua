@@ -46,7 +46,7 @@ for _, r in ipairs(lease.resources) do redis.call('ZREM', L.res, r .. '\0' .. le
 redis.call('HDEL', L.hash, lease.id)
 redis.call('ZREM', L.exp, lease.id)
 prune_leases(now)
-rearm({ L.hash, L.exp, L.res }, L.exp)
+rearm({ L.hash, L.exp, L.res }, L.exp, LAPSE_RETENTION)
 local payload = '{"schema_version":1,"lease":' .. json .. ',"former_owner":' .. cjson.encode(lease.owner)
   .. ',"reason":' .. cjson.encode(ARGV[10]) .. ',"forced":' .. tostring(ARGV[9] == '1')
   .. ',"absent_ms":' .. string.format('%d', absent) .. '}'
