@@ -14,6 +14,13 @@ import { END_ASK, WELCOME } from "./scripts.ts";
 import { encodeEventFields } from "./codec.ts";
 import { decodeWelcomeReply } from "./replies.ts";
 
+/**
+ * Longest single blocking read of a wait: a wait without a timeout is a
+ * series of reads this long, each bounded by a deadline, so a Redis that
+ * stopped answering is noticed within about twice this.
+ */
+export const BLOCK_SLICE_MS = 5_000;
+
 /** Longest accepted wait for `ask`. */
 export const MAX_ASK_TIMEOUT_MS: number = DAY_MS;
 
@@ -36,10 +43,11 @@ export async function waitForEvent(
   const deadline = options.timeoutMs > 0 ? Date.now() + options.timeoutMs : Infinity;
   let cursor = options.afterId;
   while (!options.signal?.aborted) {
-    const left = deadline === Infinity ? 0 : deadline - Date.now();
-    if (deadline !== Infinity && left <= 0) return undefined;
-    // BLOCK 0 waits forever; a finite wait blocks for what is left (at least 1 ms)
-    const blockMs = deadline === Infinity ? 0 : Math.max(1, left);
+    const left = deadline === Infinity ? Infinity : deadline - Date.now();
+    if (left <= 0) return undefined;
+    // blocking reads in slices: each one is answered within BLOCK_SLICE_MS, so a server that
+    // stopped answering fails the read by its deadline instead of hanging forever
+    const blockMs = Math.max(1, Math.min(left, BLOCK_SLICE_MS));
     const events = await room.waitForEvents(cursor, {
       blockMs,
       count: 100,

@@ -3,7 +3,14 @@ import type { RoomEvent } from "../src/codec.ts";
 import { AskPendingError, InvalidValueError, NotFoundError } from "../src/errors.ts";
 import { resolveIdentity } from "../src/identity.ts";
 import { inboxCursor, inboxHistory, markInboxRead, unreadInbox } from "../src/inbox.ts";
-import { ask, pinWelcome, reply, waitForEvent, WELCOME_PAYLOAD } from "../src/messaging.ts";
+import {
+  ask,
+  BLOCK_SLICE_MS,
+  pinWelcome,
+  reply,
+  waitForEvent,
+  WELCOME_PAYLOAD,
+} from "../src/messaging.ts";
 import { heartbeat, roster } from "../src/presence.ts";
 import { connectRedis } from "../src/redis/connect.ts";
 import type { RedisArg, RedisPort } from "../src/redis/port.ts";
@@ -512,8 +519,8 @@ for (const [label, timeoutMs] of [["10s timeout", 10_000], ["no timeout", 0]] as
       });
       assert.equal(xreads().length, 1, `XREADs: ${JSON.stringify(xreads())}`);
       const block = blockOf(xreads()[0]!);
-      if (timeoutMs === 0) assert.equal(block, 0, "no timeout blocks forever (BLOCK 0)");
-      else assert.ok(block > 5_000 && block <= timeoutMs, `BLOCK ${block}`);
+      // every blocking read is a bounded slice, so a server that stops answering is noticed
+      assert.ok(block > 0 && block <= BLOCK_SLICE_MS, `BLOCK ${block}`);
     });
   });
 }

@@ -15,6 +15,7 @@ import { presenceView, refreshPresence } from "../presence.ts";
 import { parseDuration, UsageError } from "./_args.ts";
 import { terminalText } from "../sanitize.ts";
 import { sweepLapses } from "../coordination/lapses.ts";
+import { retryUntil, waitFlags } from "./_wait.ts";
 import type { Command, Context } from "./_context.ts";
 import {
   conflictText,
@@ -34,7 +35,7 @@ import { conflictError, refusedError } from "./errors.ts";
 import { formatDuration } from "./_output.ts";
 
 const SUBCOMMANDS = ["acquire", "renew", "release", "break", "list"] as const;
-const FLAGS = ["purpose", "ttl", "reason", "now", "grace"];
+const FLAGS = ["purpose", "ttl", "reason", "now", "grace", "wait", "timeout"];
 
 /** The lease command. */
 export const lease: Command = {
@@ -44,7 +45,9 @@ export const lease: Command = {
     "release <id> | break <id> --reason R [--now] [--grace D] | list [--json]",
   details: [
     "Subcommands:",
-    "  acquire <resource>...  lease every resource or none; exit 3 names the holder on a conflict",
+    "  acquire <resource>...  lease every resource or none; exit 3 names the holder on a conflict;",
+    "                         --wait retries when the room changes (a release, a break) or the",
+    "                         holder's lease lapses, up to --timeout (default 10m), then exits 3",
     "  renew <id>             extend your lease to now + --ttl (refused while a pending quiet",
     "                         window of another agent overlaps it: release instead)",
     "  release <id>           give it back (a lease that already lapsed is fine)",
@@ -73,6 +76,12 @@ export const lease: Command = {
     purpose: { type: "string", value: "TEXT", help: "what the lease is for (acquire; required)" },
     ttl: { type: "string", value: "DURATION", help: "lease length, up to 24h (default 15m)" },
     reason: { type: "string", value: "TEXT", help: "why you break it (break; required)" },
+    wait: { type: "boolean", help: "acquire: wait until the resources are free (no polling)" },
+    timeout: {
+      type: "string",
+      value: "DURATION",
+      help: "with --wait: give up after (default 10m)",
+    },
     now: { type: "boolean", help: "break without waiting for the grace period (break)" },
     grace: {
       type: "string",
@@ -99,14 +108,20 @@ export const lease: Command = {
 };
 
 async function acquire(ctx: Context, rest: string[]): Promise<number> {
-  onlyFlags(ctx, "lease", "acquire", FLAGS, ["purpose", "ttl"]);
+  onlyFlags(ctx, "lease", "acquire", FLAGS, ["purpose", "ttl", "wait", "timeout"]);
   positionals("lease", "acquire", rest, 1, Infinity, "<resource>...");
   const resources = resourcesArg("lease", rest);
   const purpose = requiredFlag(ctx, "lease", "purpose", `"schema migration"`);
   const ttlMs = durationFlag(ctx, "lease", "ttl", DEFAULT_LEASE_TTL_MS);
+  const { timeoutMs } = waitFlags(ctx, "lease");
   const agent = ctx.identity;
   const room = await ctx.room();
-  const r = await acquireLease(room, { agent, resources, purpose, ttlMs });
+  const r = await retryUntil(
+    room,
+    timeoutMs,
+    () => acquireLease(room, { agent, resources, purpose, ttlMs }),
+    (r) => r.outcome === "conflict" ? r.conflict.expiresAt - r.conflict.checkedAt : false,
+  );
   if (r.outcome === "conflict") {
     throw conflictError(`cannot acquire lease: ${conflictText(r.conflict, agent.agent_id)}`);
   }

@@ -7,6 +7,7 @@ import type { RoomEvent } from "../codec.ts";
 import { sanitizeHandle } from "../identity.ts";
 import { type Room, validateStreamId } from "../room.ts";
 import { intFlag, listFlag, parseDuration, UsageError } from "./_args.ts";
+import { BLOCK_SLICE_MS } from "../messaging.ts";
 import type { Command, Context } from "./_context.ts";
 import { eventJson, eventLines } from "./_output.ts";
 
@@ -127,7 +128,8 @@ async function follow(
     for (;;) {
       let events: RoomEvent[];
       try {
-        events = await room.waitForEvents(cursor, { blockMs: 0, count: 100 });
+        // bounded blocking reads: a server that stopped answering fails a read by its deadline
+        events = await room.waitForEvents(cursor, { blockMs: BLOCK_SLICE_MS, count: 100 });
       } catch (error) {
         if (stopping) return;
         throw error;

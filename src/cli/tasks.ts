@@ -25,6 +25,7 @@ import {
   taskState,
 } from "../tasks.ts";
 import { intFlag, parseDuration, UsageError } from "./_args.ts";
+import { retryUntil, waitFlags } from "./_wait.ts";
 import type { Command, Context } from "./_context.ts";
 import { eventJson, formatDuration, payloadText } from "./_output.ts";
 
@@ -139,7 +140,8 @@ export const open: Command = {
 export const claim: Command = {
   name: "claim",
   summary: "claim a task (exactly one agent wins; the claim lapses after --ttl)",
-  usage: "claim <task-id> [--ttl 5m] [--force] [--steal [--now] [--reason R] [--grace D]]",
+  usage: "claim <task-id> [--ttl 5m] [--force] [--wait [--timeout D]] " +
+    "[--steal [--now] [--reason R] [--grace D]]",
   details: [
     "Exit 0: you hold the task (claiming your own task again renews it).",
     "Exit 3: someone else holds it, it is done, or its prerequisite is unmet: move on.",
@@ -148,6 +150,8 @@ export const claim: Command = {
     "than --grace (default: the presence TTL, 15m); --now skips the grace period. Audited",
     "(TASK_STOLEN) and sent to the former holder's inbox; exit 3 while the holder is present",
     "or within the grace period. (--force only skips the prerequisite gate.)",
+    "--wait: while the task is held or its prerequisite is unmet, wait (woken by the room's",
+    "events or when the claim lapses, no polling) up to --timeout (default 10m), then exit 3.",
   ],
   examples: [
     "claim 1763700000000-0",
@@ -159,6 +163,12 @@ export const claim: Command = {
     ttl: { type: "string", value: "DURATION", help: "lease length, up to 24h (default 5m)" },
     force: { type: "boolean", help: "skip the prerequisite gate" },
     steal: { type: "boolean", help: "take over the claim of an absent holder" },
+    wait: { type: "boolean", help: "wait until the task is free or its prerequisite appears" },
+    timeout: {
+      type: "string",
+      value: "DURATION",
+      help: "with --wait: give up after (default 10m)",
+    },
     now: { type: "boolean", help: "with --steal: skip the grace period (audited)" },
     reason: { type: "string", value: "TEXT", help: "with --steal: why (sent to the holder)" },
     grace: {
@@ -184,10 +194,19 @@ export const claim: Command = {
         throw new UsageError(`--${flag} only applies with --steal`, "claim");
       }
     }
-    if (steal) return await stealCommand(ctx, id, ttlMs);
+    if (steal) {
+      if (ctx.bool("wait")) throw new UsageError("--wait does not apply with --steal", "claim");
+      return await stealCommand(ctx, id, ttlMs);
+    }
+    const { timeoutMs } = waitFlags(ctx, "claim");
     const agent = ctx.identity;
     const room = await ctx.room();
-    const result = await claimTask(room, { taskId: id, agent, ttlMs, force: ctx.bool("force") });
+    const result = await retryUntil(
+      room,
+      timeoutMs,
+      () => claimTask(room, { taskId: id, agent, ttlMs, force: ctx.bool("force") }),
+      (r) => r.outcome === "held" ? r.ttlMs : r.outcome === "prereq" ? undefined : false,
+    );
     switch (result.outcome) {
       case "claimed":
       case "renewed":
