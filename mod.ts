@@ -47,6 +47,7 @@ export * from "./src/identity.ts";
 export * from "./src/keys.ts";
 export * from "./src/room.ts";
 export * from "./src/presence.ts";
+export * from "./src/queue.ts";
 export * from "./src/targets.ts";
 export * from "./src/tasks.ts";
 export * from "./src/inbox.ts";

@@ -55,6 +55,8 @@ export interface RoomKeys {
   readonly claimOwners: string;
   /** Claim (lease) of one task: its owner, with a TTL. */
   taskOwner(taskId: string): string;
+  /** Hash of task id → its priority and tags JSON (set when posted). */
+  readonly taskMeta: string;
   /** Hash of done task id → result JSON. */
   readonly done: string;
   /**
@@ -141,6 +143,7 @@ export function roomKeys(room: RoomCoordinates): RoomKeys {
     claimOwners: fixed("claim-owners"),
     taskOwner: (id) => `${prefix}:task:${escapeKeyPart(id)}:owner`,
     done: fixed("done"),
+    taskMeta: fixed("task-meta"),
     inboxRecipients: fixed("inbox-recipients"),
     pinnedWelcome: fixed("pinned-welcome"),
     inbox: variable("inbox"),

@@ -45,6 +45,44 @@ export interface TaskDef {
   requires?: string;
   /** An event type that must have appeared in the room before a claim succeeds. */
   prereq?: string;
+  /** Default priority of tasks of this kind (higher first in `claimNext`). @default 0 */
+  priority?: number;
+  /** Default tags of tasks of this kind. */
+  tags?: string[];
+}
+
+/** Lowest and highest task priority. */
+export const PRIORITY_RANGE = [-1000, 1000] as const;
+/** Most tags per task, and the longest tag. */
+export const MAX_TAGS = 20;
+
+/** Checks a priority: a whole number in {@linkcode PRIORITY_RANGE}. */
+export function checkPriority(priority: number): number {
+  if (
+    !Number.isSafeInteger(priority) || priority < PRIORITY_RANGE[0] ||
+    priority > PRIORITY_RANGE[1]
+  ) {
+    throw new InvalidValueError(
+      `Invalid priority ${priority}: a whole number from ${PRIORITY_RANGE[0]} to ${
+        PRIORITY_RANGE[1]
+      }`,
+    );
+  }
+  return priority;
+}
+
+/** Checks tags: 1–64 characters each, letters, digits and `._:/-`; de-duplicated, sorted. */
+export function checkTags(tags: readonly string[]): string[] {
+  const clean = [...new Set(tags.map((t) => t.trim()))].sort();
+  if (clean.length > MAX_TAGS) throw new InvalidValueError(`Too many tags: at most ${MAX_TAGS}`);
+  for (const tag of clean) {
+    if (!/^[A-Za-z0-9._:/-]{1,64}$/.test(tag)) {
+      throw new InvalidValueError(
+        `Invalid tag ${JSON.stringify(tag)}: 1-64 letters, digits or . _ : / -`,
+      );
+    }
+  }
+  return clean;
 }
 
 /** Longest accepted claim lease. */
@@ -92,6 +130,10 @@ export async function registerTask(room: Room, def: TaskDef): Promise<number> {
   if (def.produces) clean.produces = def.produces;
   if (def.requires) clean.requires = def.requires;
   if (def.prereq) clean.prereq = def.prereq;
+  if (def.priority !== undefined && def.priority !== 0) {
+    clean.priority = checkPriority(def.priority);
+  }
+  if (def.tags && def.tags.length > 0) clean.tags = checkTags(def.tags);
   const { keys, config } = room;
   const [isNew] = await room.redis.pipeline([
     ["HSET", keys.catalog, def.type, JSON.stringify(clean)],

@@ -22,6 +22,7 @@ import { setup } from "./setup.ts";
 import { status } from "./status.ts";
 import { tail } from "./tail.ts";
 import { catalog, claim, done, open, register, release, task } from "./tasks.ts";
+import { decide, hung, thread } from "./board.ts";
 import { version } from "./version.ts";
 import { who } from "./who.ts";
 import { windowCommand } from "./window.ts";
@@ -54,6 +55,9 @@ export const COMMANDS: readonly Command[] = [
   windowCommand,
   work,
   status,
+  hung,
+  thread,
+  decide,
   hook,
   setup,
   version,

@@ -10,17 +10,20 @@ import { heartbeat, joinDescription, refreshPresence, roster } from "../presence
 import { validateEventType, validateStreamId } from "../room.ts";
 import { resolveTarget } from "../targets.ts";
 import type { Command, Context } from "./_context.ts";
+import { setTaskMeta } from "../queue.ts";
+import { priorityAndTags } from "./tasks.ts";
 import { eventJson } from "./_output.ts";
 
 /** The post command. */
 export const post: Command = {
   name: "post",
   summary: "publish an event to the room",
-  usage: "post <type> [payload] [--to ID] [--reply-to ID]",
+  usage: "post <type> [payload] [--to ID] [--reply-to ID] [--priority N] [--tag T]...",
   details: [
     "A payload that parses as JSON is stored as JSON; any other text is stored as a JSON string.",
     "A JSON object payload with 'role' or 'working_on' also labels your presence in 'who'.",
     "Use -- before a payload that starts with '-'.",
+    "--priority and --tag give a task its place in 'claim --next' (else its catalog defaults).",
   ],
   examples: [
     `post NOTE "tests are green on main"`,
@@ -34,6 +37,12 @@ export const post: Command = {
       help: "address one agent (live id, handle or prefix) or a room key",
     },
     "reply-to": { type: "string", value: "ID", help: "id of the event this answers" },
+    priority: {
+      type: "string",
+      value: "N",
+      help: "task priority, -1000..1000 (higher first for 'claim --next')",
+    },
+    tag: { type: "string", multiple: true, value: "T", help: "task tag (repeatable)" },
   },
   args: { min: 1, max: 2, what: "<type> [payload]" },
   run: async (ctx: Context) => {
@@ -42,6 +51,7 @@ export const post: Command = {
     const payload = decodePayload(text);
     const replyTo = ctx.flag("reply-to");
     if (replyTo !== undefined) validateStreamId(replyTo);
+    const meta = priorityAndTags(ctx, "post");
     const agent = ctx.identity;
     const room = await ctx.room();
     let to = "";
@@ -76,6 +86,9 @@ export const post: Command = {
       inbox: true,
       mailbox,
     });
+    if (meta.priority !== undefined || meta.tags !== undefined) {
+      await setTaskMeta(room, event.id, meta);
+    }
     const label = labelOf(payload);
     if (label !== "") await heartbeat(room, { identity: agent, description: label });
     else await refreshPresence(room, agent);
