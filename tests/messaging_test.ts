@@ -332,7 +332,18 @@ Deno.test("ask/reply: only the REPLY from the target, to the asker, to that ASK 
       assert.equal(await other.call(["EXISTS", aliceRoom.keys.pendingAsk(alice.agent_id)]), 1);
 
       // traffic that must not end the ask
-      await reply(bobRoom, { agent: carol, askId: question.id, message: "wrong agent" });
+      await assert.rejects(
+        reply(bobRoom, { agent: carol, askId: question.id, message: "not addressed" }),
+        (e) => e instanceof InvalidValueError && /only bob-bbbb2222 can answer it/.test(e.message),
+      );
+      await bobRoom.publish({
+        type: "REPLY",
+        agent: carol,
+        payload: "wrong agent",
+        to: alice.agent_id,
+        reply_to: question.id,
+        inbox: true,
+      });
       await bobRoom.publish({
         type: "REPLY",
         agent: bob,
@@ -368,7 +379,8 @@ Deno.test("ask/reply: only the REPLY from the target, to the asker, to that ASK 
       const bobInbox = await unreadInbox(bobRoom, { recipient: bob.agent_id });
       assert.deepEqual(bobInbox.map((e) => e.event.id), [question.id]);
       const aliceInbox = await unreadInbox(bobRoom, { recipient: alice.agent_id });
-      assert.deepEqual(aliceInbox.map((e) => e.event.payload), ["wrong agent", "yes, 30s"]);
+      // the reply that ask() returned is not shown again; other traffic stays unread
+      assert.deepEqual(aliceInbox.map((e) => e.event.payload), ["wrong agent"]);
     });
   });
 });

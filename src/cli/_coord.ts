@@ -196,6 +196,32 @@ export function conflictText(c: ResourceConflict, me: string, presence?: HolderP
     `(${left(c.expiresAt, c.checkedAt)} left); wait until it is released`;
 }
 
+/**
+ * The `--json` verdict of a refused lease or window request (printed on
+ * stdout before exit 3): what conflicted, its holder, id, time left and
+ * whether the holder is present.
+ */
+export function conflictJson(
+  c: ResourceConflict,
+  message: string,
+  holder: HolderPresence,
+): Record<string, unknown> {
+  return {
+    conflict: true,
+    error: message,
+    kind: c.kind,
+    resource: c.resource,
+    conflicts_with: c.conflictsWith,
+    holder: c.owner,
+    id: c.kind === "lease" ? c.leaseId : c.windowId,
+    ...(c.kind === "window" ? { state: c.state } : {}),
+    expires_at: c.expiresAt,
+    time_left_ms: Math.max(0, c.expiresAt - c.checkedAt),
+    holder_presence: presenceJson(holder),
+    checked_at: c.checkedAt,
+  };
+}
+
 /** A holder's presence for `--json`: `{ present, absent_ms? }`. */
 export function presenceJson(p: HolderPresence): { present: boolean; absent_ms?: number } {
   return p.present ? { present: true } : {

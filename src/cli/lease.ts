@@ -18,6 +18,7 @@ import { sweepLapses } from "../coordination/lapses.ts";
 import { retryUntil, waitFlags } from "./_wait.ts";
 import type { Command, Context } from "./_context.ts";
 import {
+  conflictJson,
   conflictText,
   durationFlag,
   idArg,
@@ -123,7 +124,10 @@ async function acquire(ctx: Context, rest: string[]): Promise<number> {
     (r) => r.outcome === "conflict" ? r.conflict.expiresAt - r.conflict.checkedAt : false,
   );
   if (r.outcome === "conflict") {
-    throw conflictError(`cannot acquire lease: ${conflictText(r.conflict, agent.agent_id)}`);
+    const holder = (await presenceView(room)).of({ owner: r.conflict.owner });
+    const message = `cannot acquire lease: ${conflictText(r.conflict, agent.agent_id, holder)}`;
+    if (ctx.json) ctx.out.json(conflictJson(r.conflict, message, holder));
+    throw conflictError(message);
   }
   await refreshPresence(room, agent);
   if (ctx.json) ctx.out.json(r.lease);

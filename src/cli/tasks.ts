@@ -8,8 +8,8 @@ import { decodePayload } from "../codec.ts";
 import { NotFoundError } from "../errors.ts";
 import { conflictError, refusedError } from "./errors.ts";
 import { graceFlag } from "./lease.ts";
-import { minutes } from "./_coord.ts";
-import { refreshPresence } from "../presence.ts";
+import { absenceNote, minutes, presenceJson } from "./_coord.ts";
+import { presenceView, refreshPresence } from "../presence.ts";
 import { validateStreamId } from "../room.ts";
 import { terminalText } from "../sanitize.ts";
 import {
@@ -279,18 +279,49 @@ export const claim: Command = {
             `${result.outcome} task ${id} as ${agent.agent_id} (lease ${formatDuration(ttlMs)})`,
           );}
         return 0;
-      case "held":
-        throw conflictError(
-          `task ${id} is claimed by ${result.owner} for another ${
-            formatDuration(result.ttlMs)
-          }; pick another task`,
-        );
-      case "done":
-        throw conflictError(`task ${id} is already done; pick another task`);
-      case "prereq":
-        throw conflictError(
-          `task ${id} waits for its prerequisite: no ${result.prereq} event yet (use --force to override)`,
-        );
+      case "held": {
+        const holder = (await presenceView(room)).of({ owner: result.owner });
+        const absent = absenceNote(holder);
+        const message = `task ${id} is claimed by ${result.owner} for another ${
+          formatDuration(result.ttlMs)
+        }${
+          absent === ""
+            ? "; pick another task"
+            : ` (${absent}); take it over with 'agentroom claim ${id} --steal' once the ` +
+              "holder has been away longer than the grace period, or pick another task"
+        }`;
+        if (ctx.json) {
+          ctx.out.json({
+            conflict: true,
+            error: message,
+            reason: "held",
+            task_id: id,
+            holder: result.owner,
+            time_left_ms: result.ttlMs,
+            holder_presence: presenceJson(holder),
+          });
+        }
+        throw conflictError(message);
+      }
+      case "done": {
+        const message = `task ${id} is already done; pick another task`;
+        if (ctx.json) ctx.out.json({ conflict: true, error: message, reason: "done", task_id: id });
+        throw conflictError(message);
+      }
+      case "prereq": {
+        const message =
+          `task ${id} waits for its prerequisite: no ${result.prereq} event yet (use --force to override)`;
+        if (ctx.json) {
+          ctx.out.json({
+            conflict: true,
+            error: message,
+            reason: "prereq",
+            task_id: id,
+            prereq: result.prereq,
+          });
+        }
+        throw conflictError(message);
+      }
       case "not_task":
         throw new NotFoundError(`event ${id} is a ${result.type}, not a registered task type`);
       case "unknown":
@@ -334,10 +365,11 @@ async function claimNextCommand(ctx: Context): Promise<number> {
     (r) => r.outcome === "empty" ? undefined : false,
   );
   if (r.outcome === "empty") {
-    throw conflictError(
+    const message =
       `no open task${tags.length > 0 ? ` tagged ${tags.join(", ")}` : ""} to claim; ` +
-        "try again later, or wait with --wait",
-    );
+      "try again later, or wait with --wait";
+    if (ctx.json) ctx.out.json({ conflict: true, error: message, reason: "empty", tags });
+    throw conflictError(message);
   }
   await refreshPresence(room, agent);
   const t = r.task;

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { refreshPresence, roster } from "../presence.ts";
+import { presenceView, refreshPresence, roster } from "../presence.ts";
 import { terminalText } from "../sanitize.ts";
 import {
   DEFAULT_ACK_TIMEOUT_MS,
@@ -24,6 +24,7 @@ import { listFlag } from "./_args.ts";
 import { retryUntil, waitFlags } from "./_wait.ts";
 import type { Command, Context } from "./_context.ts";
 import {
+  conflictJson,
   conflictText,
   durationFlag,
   idArg,
@@ -140,7 +141,10 @@ async function request(ctx: Context, rest: string[]): Promise<number> {
   const require = wanted.map((raw) => liveAgent("require", raw, live));
   const r = await requestWindow(room, { agent, resources, purpose, ttlMs, ackTimeoutMs, require });
   if (r.outcome === "conflict") {
-    throw conflictError(`cannot request window: ${conflictText(r.conflict, agent.agent_id)}`);
+    const holder = (await presenceView(room)).of({ owner: r.conflict.owner });
+    const message = `cannot request window: ${conflictText(r.conflict, agent.agent_id, holder)}`;
+    if (ctx.json) ctx.out.json(conflictJson(r.conflict, message, holder));
+    throw conflictError(message);
   }
   await refreshPresence(room, agent);
   const w = r.window;

@@ -248,3 +248,52 @@ Deno.test("session-start digest marks a lease whose owner is absent and says how
     ),
   );
 });
+
+Deno.test("--json on conflicts: claim, lease acquire and window request print a verdict on stdout with exit 3", async () => {
+  const repo = uniqueRepo();
+  const bob = agent(repo, "bbbb2222", "bob");
+  const alice = agent(repo, "aaaa1111", "alice");
+  const lease = JSON.parse(
+    ok(await bob.run(["lease", "acquire", "path:src/db", "--purpose", "p", "--json"]), "").stdout,
+  ).id;
+  const acquire = await alice.run([
+    "lease",
+    "acquire",
+    "path:src/db/x",
+    "--purpose",
+    "q",
+    "--json",
+  ]);
+  assert.equal(acquire.code, 3);
+  const verdict = JSON.parse(acquire.stdout);
+  assert.equal(verdict.conflict, true);
+  assert.equal(verdict.holder, "bob-bbbb2222");
+  assert.equal(verdict.id, lease);
+  assert.ok(verdict.time_left_ms > 0);
+  assert.deepEqual(verdict.holder_presence, { present: true });
+  assert.match(acquire.stderr, /^error: cannot acquire lease: /);
+  const window = await alice.run(["window", "request", "path:src", "--purpose", "w", "--json"]);
+  if (window.code === 3) {
+    assert.equal(JSON.parse(window.stdout).holder, "bob-bbbb2222");
+  } else {
+    // a window over a lease asks the holder instead of conflicting: request one over the window
+    assert.equal(window.code, 0, window.stderr);
+    const w = await bob.run(["window", "request", "path:src/x", "--purpose", "w2", "--json"]);
+    assert.equal(w.code, 3, w.stderr);
+    const v = JSON.parse(w.stdout);
+    assert.equal(v.conflict, true);
+    assert.equal(v.kind, "window");
+    assert.equal(v.holder, "alice-aaaa1111");
+  }
+  const task = await taskOfAbsentBob(repo);
+  const claim = await alice.run(["claim", task, "--json"]);
+  assert.equal(claim.code, 3);
+  const c = JSON.parse(claim.stdout);
+  assert.equal(c.reason, "held");
+  assert.equal(c.holder, "bob-bbbb2222");
+  assert.equal(c.holder_presence.present, false);
+  assert.match(
+    claim.stderr,
+    /owner absent <1m\); take it over with 'agentroom claim \d+-\d+ --steal'/,
+  );
+});
