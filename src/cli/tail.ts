@@ -50,7 +50,10 @@ export const tail: Command = {
       help: "only these types (repeat or comma-separate)",
     },
     from: { type: "string", value: "AGENT", help: "only events from this agent id or handle" },
-    "to-me": { type: "boolean", help: "only events addressed to you" },
+    "to-me": {
+      type: "boolean",
+      help: "only events addressed to you (your id, or your handle for mailboxed messages)",
+    },
     follow: { type: "boolean", short: "f", help: "keep streaming new events (blocking read)" },
   },
   args: { min: 0, max: 0, what: "" },
@@ -104,11 +107,13 @@ function eventFilter(ctx: Context): ((e: RoomEvent) => boolean) | undefined {
   const toMe = ctx.bool("to-me");
   if (types.size === 0 && from === undefined && !toMe) return undefined;
   const me = toMe ? ctx.identity.agent_id : "";
+  // a message kept for this handle while nobody had it (a mailbox) is addressed to the handle
+  const handle = toMe ? ctx.identity.handle : "";
   const fromId = from === undefined ? "" : sanitizeHandle(from.trim());
   return (e) =>
     (types.size === 0 || types.has(e.type)) &&
     (from === undefined || e.agent_id === fromId || e.agent_handle === fromId) &&
-    (!toMe || e.to === me);
+    (!toMe || e.to === me || (handle !== "" && e.to === handle));
 }
 
 async function follow(

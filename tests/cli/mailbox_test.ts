@@ -84,3 +84,16 @@ Deno.test("mailbox: --json names the mailbox; a live handle gets no mailbox; Red
   assert.equal(down.code, 1);
   assert.match(down.stderr, /^error: /);
 });
+
+Deno.test("mailbox: tail --to-me shows a message kept for your handle", async () => {
+  const repo = uniqueRepo();
+  const alice = agent(repo, "aaaa1111", "alice");
+  ok(await alice.run(["post", "QUESTION", "for the builder", "--to", "builder"]), "post");
+  ok(await alice.run(["post", "NOTE", "for everyone"]), "broadcast");
+  const builder = agent(repo, "b0b0b0b0", "builder");
+  const mine = ok(await builder.run(["tail", "--to-me", "--json"]), "tail").stdout.trim().split(
+    "\n",
+  );
+  assert.equal(mine.length, 1);
+  assert.equal(JSON.parse(mine[0]!).payload, "for the builder");
+});
