@@ -10,7 +10,7 @@ import { guardResources } from "../src/coordination/guard.ts";
 import { type AgentIdentity, resolveIdentity, sessionTokenOf } from "../src/identity.ts";
 import { markInboxRead, unreadInbox } from "../src/inbox.ts";
 import { clusterSlot, roomKeys } from "../src/keys.ts";
-import { acquireLease, releaseLease, renewLease } from "../src/coordination/leases.ts";
+import { acquireLease, breakLease, releaseLease, renewLease } from "../src/coordination/leases.ts";
 import { ask, pinWelcome, reply } from "../src/messaging.ts";
 import { clearSessionPresence, heartbeat, refreshPresence, roster } from "../src/presence.ts";
 import { connectIoredisCluster } from "../src/redis/ioredis.ts";
@@ -27,7 +27,9 @@ import {
   openTasks,
   registerTask,
   releaseTask,
+  stealTask,
 } from "../src/tasks.ts";
+import { sweepLapses } from "../src/coordination/lapses.ts";
 import { requestWindow } from "../src/coordination/windows.ts";
 import { ackWindow, activateWindow, releaseWindow } from "../src/coordination/window_lifecycle.ts";
 import { setWorkStatus } from "../src/coordination/work.ts";
@@ -298,6 +300,28 @@ async function exerciseRoom(
   // leaving
   assert.deepEqual(await clearSessionPresence(a, alice.session_id), [alice.agent_id]);
   assert.deepEqual((await roster(b)).map((e) => e.identity.agent_id), [bob.agent_id]);
+
+  // alice is gone: bob breaks her lease and takes over her claim; a lapse is noticed once
+  const held = expectOutcome(
+    await acquireLease(a, { agent: alice, resources: ["db:left"], purpose: "left behind" }),
+    "acquired",
+  ) as { lease: { id: string } };
+  expectOutcome(
+    await breakLease(b, { agent: bob, leaseId: held.lease.id, reason: "alice left", now: true }),
+    "broken",
+  );
+  const task2 = await a.publish({ type: "BUILD", agent: alice, payload: { again: repo } });
+  expectOutcome(await claimTask(a, { taskId: task2.id, agent: alice }), "claimed");
+  expectOutcome(await stealTask(b, { taskId: task2.id, agent: bob, now: true }), "stolen");
+  const short = expectOutcome(
+    await acquireLease(a, { agent: alice, resources: ["db:short"], purpose: "p", ttlMs: 1 }),
+    "acquired",
+  ) as { lease: { expires_at: number } };
+  await until(
+    "the short lease lapsed",
+    async () => (await b.serverTime()) > short.lease.expires_at,
+  );
+  assert.equal((await sweepLapses(b)).notices, 1);
 }
 
 // ---------------------------------------------------------------- CLI helpers

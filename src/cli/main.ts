@@ -23,6 +23,7 @@ import { status } from "./status.ts";
 import { tail } from "./tail.ts";
 import { catalog, claim, done, open, register, release, task } from "./tasks.ts";
 import { relay } from "./relay.ts";
+import { decide, hung, thread } from "./board.ts";
 import { version } from "./version.ts";
 import { watch } from "./watch.ts";
 import { who } from "./who.ts";
@@ -58,6 +59,9 @@ export const COMMANDS: readonly Command[] = [
   windowCommand,
   work,
   status,
+  hung,
+  thread,
+  decide,
   hook,
   setup,
   version,

@@ -16,9 +16,9 @@ import {
   waitForEvent,
 } from "../messaging.ts";
 import { refreshPresence, roster } from "../presence.ts";
-import { Room, validateStreamId } from "../room.ts";
+import { Room, validateEventType, validateStreamId } from "../room.ts";
 import { resolveLiveTarget } from "../targets.ts";
-import { intFlag, parseDuration, UsageError } from "./_args.ts";
+import { intFlag, listFlag, parseDuration, UsageError } from "./_args.ts";
 import type { Command, Context } from "./_context.ts";
 import { eventJson, eventLines, formatDuration } from "./_output.ts";
 
@@ -71,6 +71,9 @@ export const inbox: Command = {
     const me = ctx.identity;
     const room = await ctx.room();
     const recipient = me.agent_id;
+    // a presence write first: it moves what waited in the mailbox of this
+    // handle or id into the inbox (`inbox --all` only reads)
+    if (!ctx.bool("all")) await refreshPresence(room, me);
     const entries = ctx.bool("all")
       ? await inboxHistory(room, { recipient, count })
       : await unreadInbox(room, { recipient, count });
@@ -84,10 +87,8 @@ export const inbox: Command = {
     } else for (const entry of entries) printEvent(ctx, entry.event);
     const last = entries.at(-1);
     if (!ctx.bool("all")) {
-      // reading unread messages marks them read: a write, so it counts as presence;
-      // `inbox --all` only reads
+      // reading unread messages marks them read
       if (last) await markInboxRead(room, { recipient, inboxId: last.inbox_id });
-      await refreshPresence(room, me);
     }
     return 0;
   },
@@ -176,11 +177,20 @@ export const replyCommand: Command = {
 export const wait: Command = {
   name: "wait",
   summary: "block until the next event (optionally only ones addressed to you)",
-  usage: "wait [--to-me] [--timeout D] [--json]",
-  details: ["Waits with a blocking stream read. Exit 1 when --timeout passes first."],
-  examples: ["wait --to-me --timeout 5m", "wait --json"],
+  usage: "wait [--to-me] [--type T]... [--timeout D] [--json]",
+  details: [
+    "Waits with blocking stream reads (no polling). Exit 1 when --timeout passes first, or",
+    "when Redis stops answering (each read is bounded, so a stopped server is noticed).",
+  ],
+  examples: ["wait --to-me --timeout 5m", "wait --type TASK_DONE --type BUILD_OK", "wait --json"],
   flags: {
     "to-me": { type: "boolean", help: "only events addressed to you" },
+    type: {
+      type: "string",
+      multiple: true,
+      value: "T",
+      help: "only events of this type (repeatable; comma lists work too)",
+    },
     timeout: {
       type: "string",
       value: "DURATION",
@@ -190,6 +200,14 @@ export const wait: Command = {
   args: { min: 0, max: 0, what: "" },
   run: async (ctx) => {
     const timeoutMs = durationFlag(ctx, "wait", "timeout", 0);
+    const types = new Set(listFlag(ctx.line.values.type));
+    for (const type of types) {
+      try {
+        validateEventType(type);
+      } catch (error) {
+        throw new UsageError(`--type: ${(error as Error).message}`, "wait");
+      }
+    }
     const me = ctx.identity;
     const room = await ctx.room();
     await refreshPresence(room, me);
@@ -197,7 +215,7 @@ export const wait: Command = {
     const event = await waitForEvent(room, {
       afterId: await room.lastId(),
       timeoutMs,
-      filter: toMe ? (e) => e.to === me.agent_id : undefined,
+      filter: (e) => (!toMe || e.to === me.agent_id) && (types.size === 0 || types.has(e.type)),
     });
     if (!event) throw new TimeoutError(`wait timed out after ${formatDuration(timeoutMs)}`);
     printEvent(ctx, event);

@@ -5,21 +5,25 @@
  */
 import { decodePayload } from "../codec.ts";
 import { AgentroomError } from "../errors.ts";
+import { MAX_HANDLE_LENGTH, sanitizeHandle } from "../identity.ts";
 import { heartbeat, joinDescription, refreshPresence, roster } from "../presence.ts";
 import { validateEventType, validateStreamId } from "../room.ts";
 import { resolveTarget } from "../targets.ts";
 import type { Command, Context } from "./_context.ts";
+import { setTaskMeta } from "../queue.ts";
+import { priorityAndTags } from "./tasks.ts";
 import { eventJson } from "./_output.ts";
 
 /** The post command. */
 export const post: Command = {
   name: "post",
   summary: "publish an event to the room",
-  usage: "post <type> [payload] [--to ID] [--reply-to ID]",
+  usage: "post <type> [payload] [--to ID] [--reply-to ID] [--priority N] [--tag T]...",
   details: [
     "A payload that parses as JSON is stored as JSON; any other text is stored as a JSON string.",
     "A JSON object payload with 'role' or 'working_on' also labels your presence in 'who'.",
     "Use -- before a payload that starts with '-'.",
+    "--priority and --tag give a task its place in 'claim --next' (else its catalog defaults).",
   ],
   examples: [
     `post NOTE "tests are green on main"`,
@@ -33,6 +37,12 @@ export const post: Command = {
       help: "address one agent (live id, handle or prefix) or a room key",
     },
     "reply-to": { type: "string", value: "ID", help: "id of the event this answers" },
+    priority: {
+      type: "string",
+      value: "N",
+      help: "task priority, -1000..1000 (higher first for 'claim --next')",
+    },
+    tag: { type: "string", multiple: true, value: "T", help: "task tag (repeatable)" },
   },
   args: { min: 1, max: 2, what: "<type> [payload]" },
   run: async (ctx: Context) => {
@@ -41,9 +51,11 @@ export const post: Command = {
     const payload = decodePayload(text);
     const replyTo = ctx.flag("reply-to");
     if (replyTo !== undefined) validateStreamId(replyTo);
+    const meta = priorityAndTags(ctx, "post");
     const agent = ctx.identity;
     const room = await ctx.room();
     let to = "";
+    let mailbox = false;
     const rawTo = ctx.flag("to");
     if (rawTo !== undefined) {
       const target = resolveTarget(rawTo, await roster(room));
@@ -54,20 +66,50 @@ export const post: Command = {
         );
       }
       if (target.kind === "verbatim" && target.reason === "no-match") {
-        ctx.out.warn(`no live agent matches --to ${JSON.stringify(rawTo)}; posting verbatim`);
+        mailbox = isMailboxName(target.to);
+        if (!mailbox) {
+          ctx.out.warn(
+            `no live agent matches --to ${JSON.stringify(rawTo)} and it is not a valid handle; ` +
+              `posting verbatim`,
+          );
+        }
       }
       to = target.to;
     }
     advise(ctx, type, payload, rawTo);
-    const event = await room.publish({ type, agent, payload, to, reply_to: replyTo, inbox: true });
+    const event = await room.publish({
+      type,
+      agent,
+      payload,
+      to,
+      reply_to: replyTo,
+      inbox: true,
+      mailbox,
+    });
+    if (meta.priority !== undefined || meta.tags !== undefined) {
+      await setTaskMeta(room, event.id, meta);
+    }
     const label = labelOf(payload);
     if (label !== "") await heartbeat(room, { identity: agent, description: label });
     else await refreshPresence(room, agent);
-    if (ctx.json) ctx.out.json(eventJson(event));
-    else ctx.out.line(`posted ${event.type} as ${agent.agent_id} (entry ${event.id})`);
+    if (ctx.json) ctx.out.json(mailbox ? { ...eventJson(event), mailbox: to } : eventJson(event));
+    else {
+      ctx.out.line(
+        `posted ${event.type} as ${agent.agent_id} (entry ${event.id})` +
+          (mailbox
+            ? `; no live agent is ${to}: kept in the mailbox of handle ${to}, ` +
+              `delivered to the first agent that joins as ${to}`
+            : ""),
+      );
+    }
     return 0;
   },
 };
+
+/** A no-match destination kept in a mailbox: a valid handle or agent id. */
+function isMailboxName(name: string): boolean {
+  return name.length <= MAX_HANDLE_LENGTH && sanitizeHandle(name) === name;
+}
 
 function labelOf(payload: unknown): string {
   if (payload === null || typeof payload !== "object" || Array.isArray(payload)) return "";
