@@ -13,6 +13,7 @@
 import type { RoomEvent } from "../codec.ts";
 import { eventSummary } from "../fence.ts";
 import { type InboxEntry, markInboxRead, unreadInbox } from "../inbox.ts";
+import { refreshPresence } from "../presence.ts";
 import { paneCommand, paneText, type TmuxServer, typeLine } from "../process/tmux.ts";
 import type { Room } from "../room.ts";
 import { clip, oneLine } from "../sanitize.ts";
@@ -138,6 +139,9 @@ async function deliver(
   options: RelayOptions,
 ): Promise<{ held: boolean }> {
   const recipient = ctx.identity.agent_id;
+  // the relay speaks for the agent in the pane: its presence moves waiting mailbox
+  // messages into the inbox and keeps the agent present while the relay runs
+  await refreshPresence(room, ctx.identity);
   const entries: InboxEntry[] = await unreadInbox(room, { recipient, count: 100 });
   for (const entry of entries) {
     const command = await paneCommand(options.server, options.target);
