@@ -18,6 +18,7 @@ import { lease } from "./lease.ts";
 import { leave } from "./leave.ts";
 import { askCommand, inbox, replyCommand, wait, welcome } from "./messaging.ts";
 import { post } from "./post.ts";
+import { server } from "./server.ts";
 import { setup } from "./setup.ts";
 import { status } from "./status.ts";
 import { tail } from "./tail.ts";
@@ -56,6 +57,7 @@ export const COMMANDS: readonly Command[] = [
   status,
   hook,
   setup,
+  server,
   version,
 ];
 
