@@ -12,6 +12,7 @@ import type { AgentIdentity } from "../identity.ts";
 import { connectRedis } from "../redis/connect.ts";
 import type { RedisPort } from "../redis/port.ts";
 import { Room } from "../room.ts";
+import { checkSchema } from "../schema.ts";
 import type { FlagSpec, ParsedLine } from "./_args.ts";
 import { UsageError } from "./_args.ts";
 import {
@@ -171,6 +172,7 @@ export class Context {
         transport: settings.transport,
         cluster: settings.cluster,
       });
+      await checkSchema(this.#port, config);
       this.#room = new Room(this.#port, config);
     }
     return this.#room;

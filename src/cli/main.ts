@@ -18,6 +18,7 @@ import { lease } from "./lease.ts";
 import { leave } from "./leave.ts";
 import { askCommand, inbox, replyCommand, wait, welcome } from "./messaging.ts";
 import { post } from "./post.ts";
+import { doctor } from "./doctor.ts";
 import { server } from "./server.ts";
 import { setup } from "./setup.ts";
 import { status } from "./status.ts";
@@ -58,6 +59,7 @@ export const COMMANDS: readonly Command[] = [
   hook,
   setup,
   server,
+  doctor,
   version,
 ];
 
