@@ -61,6 +61,8 @@ export interface Command {
   usage: string;
   /** Extra help paragraphs. */
   details?: string[];
+  /** The words its first argument takes, when it is one of a fixed set (for completion). */
+  actions?: readonly string[];
   /** Example invocations (without the leading `agentroom `). */
   examples: string[];
   /** The command's own flags. */

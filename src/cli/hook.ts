@@ -10,6 +10,7 @@ import type { Command } from "./_context.ts";
 /** The hook command. */
 export const hook: Command = {
   name: "hook",
+  actions: ["session-start", "user-prompt-submit", "session-end", "pre-tool-use"],
   summary: "answer a Claude Code / Codex hook (JSON on stdin, one JSON line out)",
   usage: "hook <session-start|user-prompt-submit|session-end|pre-tool-use>",
   details: [

@@ -34,6 +34,7 @@ const FLAGS = ["purpose", "ttl"];
 /** The lease command. */
 export const lease: Command = {
   name: "lease",
+  actions: ["acquire", "renew", "release", "list"],
   summary: "reserve files, folders, databases or services before touching them",
   usage: "lease acquire <resource>... --purpose P [--ttl 15m] | renew <id> [--ttl 15m] | " +
     "release <id> | list [--json]",

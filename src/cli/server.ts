@@ -284,6 +284,7 @@ async function status(ctx: Context): Promise<number> {
 /** The server command. */
 export const server: Command = {
   name: "server",
+  actions: ["start", "stop", "status"],
   summary: "start, stop or check a local redis-server (AOF on, loopback or Unix socket)",
   usage: "server start|stop|status [--dir D] [--port P | --socket]",
   details: [
