@@ -50,6 +50,7 @@ export * from "./src/codec.ts";
 export * from "./src/identity.ts";
 export * from "./src/keys.ts";
 export * from "./src/room.ts";
+export * from "./src/schema.ts";
 export * from "./src/presence.ts";
 export * from "./src/targets.ts";
 export * from "./src/tasks.ts";

@@ -38,8 +38,6 @@ export interface RoomKeys {
   readonly prefix: string;
   /** The room's event stream. */
   readonly events: string;
-  /** The data-layout version the room was written with (see `schema.ts`). */
-  readonly schema: string;
   /** Sorted set of live presence ids scored by expiry (ms, server clock). */
   readonly presenceIndex: string;
   /** Hash of event type → id of the newest event of that type (prerequisite gates). */
@@ -116,7 +114,6 @@ export function roomKeys(room: RoomCoordinates): RoomKeys {
   return {
     prefix,
     events: fixed("events"),
-    schema: fixed("schema"),
     presenceIndex: fixed("presence-index"),
     typesSeen: fixed("types-seen"),
     catalog: fixed("catalog"),

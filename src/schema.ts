@@ -1,22 +1,28 @@
 /**
  * The data-layout version of a room: which keys and record shapes it holds.
- * A room records the version it was written with; an agentroom that finds a
- * newer one refuses to touch the room rather than corrupt it.
+ * Every script that writes a room event records, once, the layout version
+ * of the agentroom that first wrote the room (`LAYOUT_VERSION` in
+ * `lua/_lib.lua`, a field of the room's types-seen hash whose name has a
+ * space, so it is never an event type, and which lapses with the room). An
+ * agentroom that finds a newer layout refuses to touch the room rather than
+ * corrupt it.
  *
  * @module
  */
-import type { RoomConfig } from "./config.ts";
+import type { RoomCoordinates } from "./config.ts";
 import { AgentroomError } from "./errors.ts";
 import { roomKeys } from "./keys.ts";
 import type { RedisPort } from "./redis/port.ts";
-import { intReply } from "./replies.ts";
-import { SCHEMA } from "./scripts.ts";
 
 /**
- * The data layout this agentroom reads and writes. Version 1: the layout of
- * the first release (rooms written before versions were recorded are version 1).
+ * The data layout this agentroom reads and writes (equal to `LAYOUT_VERSION`
+ * in `lua/_lib.lua`; a test keeps them equal). Version 1: the layout of the
+ * first release (rooms written before versions were recorded are version 1).
  */
 export const SCHEMA_VERSION = 1;
+
+/** The types-seen field that records the layout (`LAYOUT_FIELD` in `lua/_lib.lua`). */
+export const SCHEMA_FIELD = "layout version";
 
 /** A room was written with a newer data layout than this agentroom knows. */
 export class SchemaTooNewError extends AgentroomError {
@@ -35,42 +41,40 @@ export class SchemaTooNewError extends AgentroomError {
 }
 
 /**
- * The version recorded in a room, without stamping it.
+ * The layout version recorded in a room (read-only).
  *
  * @param redis the connection
- * @param config the room
- * @returns the version, or `undefined` when none is recorded
+ * @param room the room
+ * @returns the version, `undefined` when the room has none recorded (no
+ *   event written yet, or written before versions were recorded), or `-1`
+ *   for a value that is not a version
  */
 export async function readSchemaVersion(
   redis: RedisPort,
-  config: Pick<RoomConfig, "repo" | "branch">,
+  room: RoomCoordinates,
 ): Promise<number | undefined> {
-  const stored = await redis.call(["GET", roomKeys(config).schema]);
+  const stored = await redis.call(["HGET", roomKeys(room).typesSeen, SCHEMA_FIELD]);
   if (stored === null || stored === undefined) return undefined;
   const version = Number(stored);
-  return Number.isInteger(version) ? version : -1;
+  return Number.isInteger(version) && version > 0 ? version : -1;
 }
 
 /**
- * Checks a room's layout version in one round trip, stamping this
- * agentroom's version on a room that has data but no stamp.
+ * Checks, in one read-only round trip, that this agentroom knows the room's
+ * layout.
  *
  * @param redis the connection
- * @param config the room
- * @returns the room's version (0 for an empty room)
- * @throws {SchemaTooNewError} when the room uses a newer layout
+ * @param room the room
+ * @returns the room's version (`undefined` when none is recorded)
+ * @throws {SchemaTooNewError} when the room uses a newer (or unknown) layout
  */
 export async function checkSchema(
   redis: RedisPort,
-  config: Pick<RoomConfig, "repo" | "branch">,
-): Promise<number> {
-  const keys = roomKeys(config);
-  const stored = intReply(
-    SCHEMA,
-    await redis.evalScript(SCHEMA, [keys.schema, keys.events], [String(SCHEMA_VERSION)]),
-  );
-  if (stored > SCHEMA_VERSION || stored < 0) {
-    throw new SchemaTooNewError(`${config.repo}:${config.branch}`, stored);
+  room: RoomCoordinates,
+): Promise<number | undefined> {
+  const stored = await readSchemaVersion(redis, room);
+  if (stored !== undefined && (stored > SCHEMA_VERSION || stored < 0)) {
+    throw new SchemaTooNewError(`${room.repo}:${room.branch}`, stored);
   }
   return stored;
 }

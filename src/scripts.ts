@@ -28,7 +28,6 @@ import windowActivateSource from "./lua/window_activate.lua" with { type: "text"
 import windowFinishSource from "./lua/window_finish.lua" with { type: "text" };
 import workSetSource from "./lua/work_set.lua" with { type: "text" };
 import coordSnapshotSource from "./lua/coord_snapshot.lua" with { type: "text" };
-import schemaSource from "./lua/schema.lua" with { type: "text" };
 
 /** Appends an event and re-arms the stream TTL (see `lua/publish.lua`). */
 export const PUBLISH: LuaScript = { name: "publish", source: lib + publishSource };
@@ -50,8 +49,6 @@ export const LIVE_CLAIMS: LuaScript = { name: "live_claims", source: lib + liveC
 export const ADVANCE_CURSOR: LuaScript = { name: "advance_cursor", source: advanceCursorSource };
 /** Releases a pending-ask lease if still ours (see `lua/end_ask.lua`). */
 export const END_ASK: LuaScript = { name: "end_ask", source: endAskSource };
-/** Reads or stamps a room's data-layout version (see `lua/schema.lua`). */
-export const SCHEMA: LuaScript = { name: "schema", source: schemaSource };
 /** Pins the lobby's WELCOME event (see `lua/welcome.lua`). */
 export const WELCOME: LuaScript = { name: "welcome", source: lib + welcomeSource };
 

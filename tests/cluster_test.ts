@@ -18,7 +18,6 @@ import type { LuaScript, RedisPort } from "../src/redis/port.ts";
 import { parseRedisUrl } from "../src/redis/url.ts";
 import { commitCursor, readCursor } from "../hooks/cursors.ts";
 import { Room } from "../src/room.ts";
-import { checkSchema, SCHEMA_VERSION } from "../src/schema.ts";
 import * as scripts from "../src/scripts.ts";
 import { roomStatus } from "../src/coordination/status.ts";
 import {
@@ -197,10 +196,6 @@ async function exerciseRoom(
     (await roster(b)).map((e) => e.identity.agent_id),
     [alice.agent_id, bob.agent_id].sort(),
   );
-
-  // the data-layout stamp (a room with data gets one)
-  await a.publish({ type: "NOTE", agent: alice, payload: "layout" });
-  assert.equal(await checkSchema(ports.alice, config), SCHEMA_VERSION);
 
   // publish with an inbox copy; reads; the inbox cursor and the session cursor
   const note = await a.publish({

@@ -490,10 +490,11 @@ async function schemaCheck(ctx: Context, redis: RedisPort): Promise<Check> {
     return {
       name: "schema",
       status: "ok",
-      detail: `room not written yet; this agentroom writes layout ${SCHEMA_VERSION}`,
+      detail: `no layout recorded (no event written since versions are recorded); this ` +
+        `agentroom writes layout ${SCHEMA_VERSION}`,
     };
   }
-  if (stored > SCHEMA_VERSION) {
+  if (stored > SCHEMA_VERSION || stored < 0) {
     return {
       name: "schema",
       status: "fail",

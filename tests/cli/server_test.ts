@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { resolveEndpointSource } from "../../src/process/settings.ts";
 import { readServerRecord } from "../../src/process/server_state.ts";
 import { runCli, spawnCli } from "../support/cli.ts";
+import { payload, spawnHook } from "../support/hook.ts";
 import { closedPort, withRedis } from "../support/redis.ts";
 
 /** An environment whose state dir is a fresh temp dir and that names no Redis. */
@@ -61,8 +62,17 @@ Deno.test({
 
       // with no Redis configured, commands (and hooks) find the recorded server
       const repo = `srv-${crypto.randomUUID().slice(0, 8)}`;
-      const post = await spawnCli(["post", "NOTE", "hello", "--repo", repo], { env });
+      const post = await spawnCli(["post", "NOTE", "hello", "--repo", repo, "--branch", "main"], {
+        env,
+      });
       assert.equal(post.code, 0, post.stderr);
+      const hook = await spawnHook(
+        "session-start",
+        payload("claude_session_start", { session_id: crypto.randomUUID() }),
+        { env: { ...env, REPO_ID: repo, BRANCH_NAME: "main", AGENTROOM_HOOK_DEBUG: "1" } },
+      );
+      assert.equal(hook.stderr, "");
+      assert.match(hook.stdout, /type=NOTE .*hello/, "the hook found the recorded server");
       await withRedis(started.url, async (redis) => {
         assert.equal(
           await redis.call(["CONFIG", "GET", "appendonly"]).then((r) => String(r)),
