@@ -364,6 +364,10 @@ function harnessChecks(ctx: Context): Check[] {
     }
     if (harness === "codex") codexFiles = found.map((f) => f.file);
     checks.push(hookCheck(`hooks ${harness}`, names[harness], found, `agentroom setup ${harness}`));
+    if (harness === "claude" && found.length > 0) {
+      const trust = claudeTrust(ctx, root, home);
+      if (trust) checks.push(trust);
+    }
   }
 
   const piFiles: Found[] = [];
@@ -425,6 +429,32 @@ function harnessChecks(ctx: Context): Check[] {
   return checks;
 }
 
+/**
+ * Claude Code's workspace trust for the project, where its state file
+ * (`~/.claude.json`, or `.claude.json` in `CLAUDE_CONFIG_DIR`) records it;
+ * `undefined` when it cannot be read or says nothing about this project.
+ */
+function claudeTrust(ctx: Context, root: string, home: string | undefined): Check | undefined {
+  const dir = ctx.env("CLAUDE_CONFIG_DIR") || home;
+  if (!dir) return undefined;
+  const file = join(dir, ".claude.json");
+  const projects = readJson(file)?.projects;
+  if (typeof projects !== "object" || projects === null) return undefined;
+  const entry = (projects as Record<string, unknown>)[root];
+  const accepted = (entry as { hasTrustDialogAccepted?: unknown } | undefined)
+    ?.hasTrustDialogAccepted;
+  if (typeof accepted !== "boolean") return undefined;
+  return accepted
+    ? { name: "claude trust", status: "ok", detail: `${root} is trusted (${file})` }
+    : {
+      name: "claude trust",
+      status: "warn",
+      detail: `${root} is not trusted yet (${file}): Claude Code runs no hooks from settings ` +
+        "files in an untrusted workspace",
+      fix: "start 'claude' in this project once and accept the trust dialog (claude -p skips it)",
+    };
+}
+
 function hookCheck(name: string, label: string, found: Found[], fix: string): Check {
   if (found.length === 0) {
     return { name, status: "warn", detail: `${label}: no agentroom hooks installed`, fix };
@@ -473,8 +503,13 @@ async function hookLatency(ctx: Context): Promise<Check> {
   }
   runs.sort((a, b) => a - b);
   const median = runs[1]!;
+  // hooks take no flags: they find Redis through the environment (or the recorded server)
+  const { endpoint, source } = resolveEndpointSource({}, ctx.env);
   const detail = `pre-tool-use on an unleased file: ${median.toFixed(1)} ms median of 3, in ` +
-    "this process (add the executable's start, tens of ms)";
+    "this process (add the executable's start, tens of ms)" +
+    (ctx.flag("redis") !== undefined || ctx.flag("addr") !== undefined
+      ? `; hooks take no flags and use ${endpoint.display} (from ${source})`
+      : "");
   return median < 500 ? { name: "hook latency", status: "ok", detail } : {
     name: "hook latency",
     status: "warn",

@@ -19,6 +19,7 @@ async function sandbox() {
   await Deno.writeTextFile(join(project, ".git", "HEAD"), "ref: refs/heads/feature\n");
   const env = { HOME: home, XDG_STATE_HOME: join(root, "state") };
   return {
+    home,
     project,
     run: (args: string[], extra: Record<string, string> = {}) =>
       runCli(args, { cwd: project, env: { ...env, ...extra } }),
@@ -131,4 +132,26 @@ Deno.test("doctor checks installed hooks: ok, pointing at a missing executable, 
   checks = checksOf((await box.run(["doctor", "--json"], env)).stdout);
   assert.equal(checks.get("codex sandbox")?.status, "warn");
   assert.equal(checks.get("codex sandbox")?.fix, "agentroom setup codex --allow-network");
+});
+
+Deno.test("doctor reads Claude Code's workspace trust where it is recorded", async () => {
+  await using box = await sandbox();
+  const env = { AGENTROOM_REDIS_URL: shared.url };
+  assert.equal((await box.run(["setup", "claude", "--local"], env)).code, 0);
+  const state = join(box.home, ".claude.json");
+  const trust = async (accepted: boolean) => {
+    await Deno.writeTextFile(
+      state,
+      JSON.stringify({ projects: { [box.project]: { hasTrustDialogAccepted: accepted } } }),
+    );
+    return checksOf((await box.run(["doctor", "--json"], env)).stdout).get("claude trust");
+  };
+  assert.equal((await trust(false))?.status, "warn");
+  assert.equal((await trust(true))?.status, "ok");
+  await Deno.remove(state);
+  assert.equal(
+    checksOf((await box.run(["doctor", "--json"], env)).stdout).has("claude trust"),
+    false,
+    "nothing said when it cannot be read",
+  );
 });
