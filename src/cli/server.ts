@@ -105,6 +105,9 @@ async function start(ctx: Context): Promise<number> {
   if (socket && ctx.flag("port") !== undefined) {
     throw new UsageError("--port and --socket exclude each other", "server");
   }
+  if (socket && Deno.build.os === "windows") {
+    throw new UsageError("--socket needs Unix-domain sockets, which Windows builds lack", "server");
+  }
   const port = intFlag("server", "port", ctx.flag("port"), DEFAULT_SERVER_PORT);
   if (port < 1 || port > 65535) throw new UsageError("--port must be 1-65535", "server");
 
