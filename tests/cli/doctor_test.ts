@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Check } from "../../src/cli/doctor.ts";
+import { HOOK_EVENT_KEYS } from "../../src/cli/hook_settings.ts";
 import { runCli } from "../support/cli.ts";
 import { closedPort, shared, startRedis } from "../support/redis.ts";
 
@@ -109,7 +110,11 @@ Deno.test("doctor checks installed hooks: ok, pointing at a missing executable, 
     "ok",
     JSON.stringify(checks.get("hooks claude")),
   );
-  assert.match(checks.get("hooks claude")!.detail, /settings\.local\.json \(4 of 4\)/);
+  const all = HOOK_EVENT_KEYS.length;
+  assert.match(
+    checks.get("hooks claude")!.detail,
+    new RegExp(`settings\\.local\\.json \\(${all} of ${all}\\)`),
+  );
 
   // a settings file whose hooks run an executable that is gone
   const file = join(box.project, ".claude", "settings.local.json");

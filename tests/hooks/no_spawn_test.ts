@@ -12,6 +12,8 @@ const EVENTS: [string, string][] = [
   ["session-start", "claude_session_start"],
   ["user-prompt-submit", "claude_user_prompt_submit"],
   ["pre-tool-use", "claude_pre_tool_use_edit"],
+  ["post-tool-use", "claude_post_tool_use"],
+  ["stop", "claude_stop"],
   ["session-end", "claude_session_end"],
 ];
 
