@@ -35,7 +35,9 @@ function checksOf(stdout: string): Map<string, Check> {
 
 Deno.test("doctor on a healthy Redis (AOF, noeviction): Redis checks ok, room and identity explained", async () => {
   await using box = await sandbox();
-  const redis = await startRedis(["--appendonly", "yes"]);
+  // AOF files go to a temp dir, not the working directory
+  const data = await Deno.makeTempDir({ prefix: "agentroom-doctor-aof-" });
+  const redis = await startRedis(["--appendonly", "yes", "--dir", data]);
   try {
     const result = await box.run(["doctor", "--json"], {
       AGENTROOM_REDIS_URL: redis.url,
@@ -60,6 +62,7 @@ Deno.test("doctor on a healthy Redis (AOF, noeviction): Redis checks ok, room an
     assert.match(text.stdout, /^warn +hooks claude .*\n +fix: agentroom setup claude$/m);
   } finally {
     await redis.stop();
+    await Deno.remove(data, { recursive: true });
   }
 });
 
