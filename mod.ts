@@ -2,8 +2,8 @@
  * agentroom: a coordination room for coding agents that share a repository.
  *
  * A room (one per repository and branch) lives in Redis: an append-only event
- * stream, TTL presence ("who is here"), and, in later modules, task claims,
- * resource leases, quiet windows and durable inboxes. Every key of a room
+ * stream, TTL presence ("who is here"), task claims, resource leases, quiet
+ * windows and durable inboxes. Every key of a room
  * shares one hash tag, so the room works on Redis Cluster.
  *
  * - **Connect** with {@linkcode connectRedis} (a small RESP transport by
@@ -38,6 +38,10 @@
  * }
  * ```
  *
+ * To run it, save it as `example.ts` and run `deno run --allow-net example.ts`
+ * with a Redis ≥ 6.2 at 127.0.0.1:6379; `deno run -A jsr:@agentroom/agentroom/cli
+ * server start` starts one (AOF on) if `redis-server` is installed.
+ *
  * @module
  */
 export * from "./src/config.ts";
@@ -46,6 +50,7 @@ export * from "./src/codec.ts";
 export * from "./src/identity.ts";
 export * from "./src/keys.ts";
 export * from "./src/room.ts";
+export * from "./src/schema.ts";
 export * from "./src/presence.ts";
 export * from "./src/queue.ts";
 export * from "./src/targets.ts";

@@ -18,7 +18,8 @@ export type ErrorCode =
   | "timeout"
   | "aborted"
   | "ask_pending"
-  | "unexpected_reply";
+  | "unexpected_reply"
+  | "schema_too_new";
 
 /** Base class of every agentroom error. */
 export class AgentroomError extends Error {

@@ -12,6 +12,7 @@ import type { AgentIdentity } from "../identity.ts";
 import { connectRedis } from "../redis/connect.ts";
 import type { RedisPort } from "../redis/port.ts";
 import { Room } from "../room.ts";
+import { checkSchema } from "../schema.ts";
 import type { FlagSpec, ParsedLine } from "./_args.ts";
 import { UsageError } from "./_args.ts";
 import {
@@ -60,6 +61,8 @@ export interface Command {
   usage: string;
   /** Extra help paragraphs. */
   details?: string[];
+  /** The words its first argument takes, when it is one of a fixed set (for completion). */
+  actions?: readonly string[];
   /** Example invocations (without the leading `agentroom `). */
   examples: string[];
   /** The command's own flags. */
@@ -171,6 +174,7 @@ export class Context {
         transport: settings.transport,
         cluster: settings.cluster,
       });
+      await checkSchema(this.#port, config);
       this.#room = new Room(this.#port, config);
     }
     return this.#room;

@@ -41,6 +41,7 @@ const FLAGS = ["purpose", "ttl", "reason", "now", "grace", "wait", "timeout"];
 /** The lease command. */
 export const lease: Command = {
   name: "lease",
+  actions: ["acquire", "renew", "release", "list"],
   summary: "reserve files, folders, databases or services before touching them",
   usage: "lease acquire <resource>... --purpose P [--ttl 15m] | renew <id> [--ttl 15m] | " +
     "release <id> | break <id> --reason R [--now] [--grace D] | list [--json]",

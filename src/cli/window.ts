@@ -47,6 +47,7 @@ const FLAGS = ["purpose", "ttl", "ack-timeout", "require", "wait", "timeout"];
 /** The window command. */
 export const windowCommand: Command = {
   name: "window",
+  actions: ["request", "ack", "activate", "release", "cancel", "status"],
   summary: "agree on a quiet window: exclusive use of resources for a while (a migration)",
   usage: "window request <resource>... --purpose P [--ttl 5m] [--ack-timeout 2m] " +
     "[--require AGENT]... | ack|activate|release|cancel <id> | activate <id> --wait " +

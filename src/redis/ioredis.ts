@@ -54,8 +54,9 @@ export async function connectIoredis(
     ...(failFast
       ? { retryStrategy: () => null, enableOfflineQueue: false }
       : { username, password, db: endpoint.db, maxRetriesPerRequest: 1 }),
-    host: endpoint.host,
-    port: endpoint.port,
+    ...(endpoint.path !== undefined
+      ? { path: endpoint.path }
+      : { host: endpoint.host, port: endpoint.port }),
     connectTimeout: connectTimeoutMs,
   });
   const port = await open(client, endpoint.display, connectTimeoutMs, options);

@@ -109,6 +109,11 @@ async function openSocket(
     signal?.removeEventListener("abort", stop);
   };
   try {
+    if (endpoint.path !== undefined) {
+      socket = await Deno.connect({ transport: "unix", path: endpoint.path });
+      if (abort.signal.aborted) throw new Error("aborted");
+      return socket;
+    }
     const tcp = await Deno.connect({
       hostname: endpoint.host,
       port: endpoint.port,
@@ -125,6 +130,8 @@ async function openSocket(
     if (signal?.aborted) throw new AbortedError(endpoint.display, signal.reason);
     const detail = timedOut
       ? `connect timed out after ${timeoutMs} ms`
+      : endpoint.path !== undefined && error instanceof Deno.errors.NotFound
+      ? "no socket at that path"
       : `${socket ? "TLS handshake failed: " : ""}${describeSocketError(error)}`;
     throw new RedisUnavailableError(endpoint.display, detail, { cause: error });
   } finally {

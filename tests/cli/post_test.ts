@@ -96,7 +96,11 @@ Deno.test("post bad input: one error line, documented exit code, nothing written
     [["post", "NOTE", "--to"], 2, /^error: flag --to needs a value/],
     [["post", "NOTE", "--reply-to", "garbage"], 1, /Invalid event id "garbage"/],
     [["post", "NOTE", "x", "--agent", "a".repeat(101)], 1, /longer than 100 characters/],
-    [["postt", "NOTE"], 2, /^error: unknown command "postt"; run 'agentroom --help'\n$/],
+    [
+      ["postt", "NOTE"],
+      2,
+      /^error: unknown command "postt"; did you mean 'post'\?; run 'agentroom --help'\n$/,
+    ],
     [["post", "NOTE", "--redis", "http://nope"], 2, /^error: .*redis/i],
     [["post", "NOTE", "--redis", "redis://host:99999"], 2, /port/i],
     [["post", "NOTE", "--addr", "no-port-here:"], 2, /^error: /],

@@ -124,8 +124,11 @@ Deno.test("relay --tmux holds while the pane shows a half-typed prompt; --force 
     assert.ok(!(await tmux(socket, "capture-pane", "-p", "-t", "t")).includes("[from "));
     // the human clears the draft (C-u kills the line): delivery goes through
     await tmux(socket, "send-keys", "-t", "t", "C-u");
-    await until("the draft is gone", async () =>
-      !(await tmux(socket, "capture-pane", "-p", "-t", "t")).includes("> half a thought"));
+    await until(
+      "the draft is gone",
+      async () =>
+        !(await tmux(socket, "capture-pane", "-p", "-t", "t")).includes("> half a thought"),
+    );
     const sent = await runCli(["relay", "--tmux", "t", "--socket", socket, "--once"], { env: me });
     assert.equal(sent.code, 0, sent.stderr);
     await until(
