@@ -28,6 +28,8 @@ import windowActivateSource from "./lua/window_activate.lua" with { type: "text"
 import windowFinishSource from "./lua/window_finish.lua" with { type: "text" };
 import workSetSource from "./lua/work_set.lua" with { type: "text" };
 import coordSnapshotSource from "./lua/coord_snapshot.lua" with { type: "text" };
+import runtimeFailSource from "./lua/runtime_fail.lua" with { type: "text" };
+import dlqRetrySource from "./lua/dlq_retry.lua" with { type: "text" };
 
 /** Appends an event and re-arms the stream TTL (see `lua/publish.lua`). */
 export const PUBLISH: LuaScript = { name: "publish", source: lib + publishSource };
@@ -92,3 +94,7 @@ export const COORD_SNAPSHOT: LuaScript = {
   name: "coord_snapshot",
   source: withCoord(coordSnapshotSource),
 };
+/** Records a worker's failed attempt, dead-lettering at the cap (see `lua/runtime_fail.lua`). */
+export const RUNTIME_FAIL: LuaScript = { name: "runtime_fail", source: lib + runtimeFailSource };
+/** Puts a dead-lettered event back into the room (see `lua/dlq_retry.lua`). */
+export const DLQ_RETRY: LuaScript = { name: "dlq_retry", source: lib + dlqRetrySource };
