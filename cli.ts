@@ -39,7 +39,11 @@ function processIo() {
     ppid: Deno.ppid,
     onInterrupt: (stop: () => void) => {
       Deno.addSignalListener("SIGINT", stop);
-      return () => Deno.removeSignalListener("SIGINT", stop);
+      Deno.addSignalListener("SIGTERM", stop);
+      return () => {
+        Deno.removeSignalListener("SIGINT", stop);
+        Deno.removeSignalListener("SIGTERM", stop);
+      };
     },
   };
 }

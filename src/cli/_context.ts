@@ -46,7 +46,7 @@ export interface CliIo {
   hostname: () => string | undefined;
   /** The parent process id (a session-token fallback). */
   ppid: number;
-  /** Calls `stop` on an interrupt (Ctrl-C) until the returned function is called. */
+  /** Calls `stop` on an interrupt (Ctrl-C, SIGTERM) until the returned function is called. */
   onInterrupt: (stop: () => void) => () => void;
 }
 

@@ -26,6 +26,7 @@ import { version } from "./version.ts";
 import { who } from "./who.ts";
 import { windowCommand } from "./window.ts";
 import { work } from "./work.ts";
+import { dlq, groups, worker } from "./worker.ts";
 
 import { CliError, EXIT } from "./errors.ts";
 
@@ -54,6 +55,9 @@ export const COMMANDS: readonly Command[] = [
   windowCommand,
   work,
   status,
+  worker,
+  groups,
+  dlq,
   hook,
   setup,
   version,
