@@ -123,6 +123,7 @@ function swapScript(redis: RedisPort, rogue: LuaScript): RedisPort {
   return {
     address: redis.address,
     call: (args, options) => redis.call(args, options),
+    callBytes: (args, options) => redis.callBytes(args, options),
     pipeline: (commands) => redis.pipeline(commands),
     evalScript: (script, keys, args) =>
       redis.evalScript(script.name === rogue.name ? rogue : script, keys, args),

@@ -167,6 +167,7 @@ Deno.test("Runtime: a receipt prevents re-execution after a failed ack", async (
         }
         return redis.call(args, options);
       },
+      callBytes: (a, o) => redis.callBytes(a, o),
       pipeline: (c, o) => redis.pipeline(c, o),
       evalScript: (s, k, a, o) => redis.evalScript(s, k, a, o),
       close: () => redis.close(),

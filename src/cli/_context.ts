@@ -38,9 +38,11 @@ export interface CliIo {
   cwd: string;
   /** Writes text to stdout, synchronously; throws when the reader went away. */
   stdout: (text: string) => void;
+  /** Writes raw bytes to stdout, synchronously (binary output such as `pad get`). */
+  stdoutBytes: (bytes: Uint8Array) => void;
   /** Writes text to stderr, synchronously. */
   stderr: (text: string) => void;
-  /** Standard input (only `agentroom hook` reads it). */
+  /** Standard input (`agentroom hook` and `pad put -` read it). */
   stdin: { read(buffer: Uint8Array): Promise<number | null> };
   /** The host name (a session-token fallback), or `undefined` when unknown. */
   hostname: () => string | undefined;

@@ -27,6 +27,7 @@ import { who } from "./who.ts";
 import { windowCommand } from "./window.ts";
 import { work } from "./work.ts";
 import { dlq, groups, worker } from "./worker.ts";
+import { pad } from "./pad.ts";
 
 import { CliError, EXIT } from "./errors.ts";
 
@@ -55,6 +56,7 @@ export const COMMANDS: readonly Command[] = [
   windowCommand,
   work,
   status,
+  pad,
   worker,
   groups,
   dlq,
