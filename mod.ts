@@ -64,6 +64,8 @@ export * from "./src/coordination/work.ts";
 export * from "./src/coordination/status.ts";
 export * from "./src/runtime.ts";
 export * from "./src/groups.ts";
+export * from "./src/archiver.ts";
+export * from "./src/archive_files.ts";
 export * from "./src/sanitize.ts";
 export * from "./src/fence.ts";
 export * from "./src/version.ts";

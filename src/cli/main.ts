@@ -28,6 +28,7 @@ import { windowCommand } from "./window.ts";
 import { work } from "./work.ts";
 import { dlq, groups, worker } from "./worker.ts";
 import { pad } from "./pad.ts";
+import { archive } from "./archive.ts";
 
 import { CliError, EXIT } from "./errors.ts";
 
@@ -60,6 +61,7 @@ export const COMMANDS: readonly Command[] = [
   worker,
   groups,
   dlq,
+  archive,
   hook,
   setup,
   version,
