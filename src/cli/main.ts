@@ -29,6 +29,8 @@ import { work } from "./work.ts";
 import { dlq, groups, worker } from "./worker.ts";
 import { pad } from "./pad.ts";
 import { archive } from "./archive.ts";
+import { rooms } from "./rooms.ts";
+import { daemon } from "./daemon.ts";
 
 import { CliError, EXIT } from "./errors.ts";
 
@@ -62,6 +64,8 @@ export const COMMANDS: readonly Command[] = [
   groups,
   dlq,
   archive,
+  rooms,
+  daemon,
   hook,
   setup,
   version,
