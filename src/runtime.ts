@@ -136,6 +136,8 @@ export class Runtime {
   readonly #options: RuntimeOptions;
   readonly #identity: AgentIdentity;
   readonly #inFlight = new Map<string, Promise<void>>();
+  /** Entries read and not yet dispatched. */
+  readonly #waiting = new Set<string>();
   #signal: AbortSignal = new AbortController().signal;
   #nextSweep = 0;
   #listening = false;
@@ -230,9 +232,14 @@ export class Runtime {
         }
         await this.#capacity(1);
         if (signal.aborted) break;
-        const free = this.#o.concurrency - this.#inFlight.size;
-        const entries = await this.#read(free);
-        for (const entry of entries) await this.#dispatch(entry);
+        // Read ahead a little (entries wait in this consumer's pending list, kept alive).
+        const entries = await this.#read(Math.min(100, Math.max(16, this.#o.concurrency * 4)));
+        for (const entry of entries) this.#waiting.add(String(entry[0]));
+        for (const entry of entries) {
+          await this.#capacity(1);
+          this.#waiting.delete(String(entry[0]));
+          await this.#dispatch(entry, true);
+        }
       }
     } finally {
       clearInterval(keepAlive);
@@ -368,17 +375,18 @@ export class Runtime {
     }
   }
 
-  async #dispatch(entry: RedisReply[]): Promise<void> {
+  /** Runs an entry in the background; `fresh`: first delivered by a `>` read. */
+  async #dispatch(entry: RedisReply[], fresh = false): Promise<void> {
     const id = String(entry[0]);
     if (this.#inFlight.has(id)) return;
-    const work = this.#handle(entry)
+    const work = this.#handle(entry, fresh)
       .catch((error) => this.#report("execute", error, id))
       .finally(() => this.#inFlight.delete(id));
     this.#inFlight.set(id, work);
     await Promise.resolve();
   }
 
-  async #handle(entry: RedisReply[]): Promise<void> {
+  async #handle(entry: RedisReply[], fresh: boolean): Promise<void> {
     const id = String(entry[0]);
     const event = decodeStreamEntry(entry);
     if (event === undefined || !this.interested(event)) {
@@ -387,14 +395,17 @@ export class Runtime {
       return;
     }
     const receipt = this.room.keys.receipt(this.group, id);
-    try {
-      if (await this.room.redis.call(["EXISTS", receipt]) === 1) {
-        await this.#ack(id);
+    // An entry delivered for the first time cannot have run before: no receipt to look up.
+    if (!fresh) {
+      try {
+        if (await this.room.redis.call(["EXISTS", receipt]) === 1) {
+          await this.#ack(id);
+          return;
+        }
+      } catch (error) {
+        this.#report("receipt_lookup", error, id);
         return;
       }
-    } catch (error) {
-      this.#report("receipt_lookup", error, id);
-      return;
     }
     const timeout = this.#o.executeTimeoutMs;
     const signal = timeout > 0
@@ -409,13 +420,18 @@ export class Runtime {
       await this.#fail(event, error);
       return;
     }
+    // The receipt, then the ack, in one round trip (a connection runs them in order): when
+    // the ack fails, the receipt keeps a later delivery from running the worker again.
     try {
-      await this.room.redis.call(["SET", receipt, "1", "PX", this.#o.receiptTtlMs]);
+      const [stored, acked] = await this.room.redis.pipeline([
+        ["SET", receipt, "1", "PX", this.#o.receiptTtlMs],
+        ["XACK", this.room.keys.events, this.group, id],
+      ]);
+      if (stored instanceof Error) this.#report("receipt_store", stored, id);
+      if (acked instanceof Error) this.#report("ack", acked, id);
     } catch (error) {
-      this.#report("receipt_store", error, id);
-      return;
+      this.#report("ack", error, id);
     }
-    await this.#ack(id);
   }
 
   async #ack(id: string): Promise<void> {
@@ -475,7 +491,7 @@ export class Runtime {
 
   /** Resets the idle time of in-flight entries, so no sweeper reclaims live work. */
   #touchInFlight(): void {
-    const ids = [...this.#inFlight.keys()];
+    const ids = [...this.#inFlight.keys(), ...this.#waiting];
     if (ids.length === 0 || this.#signal.aborted) return;
     this.room.redis.call([
       "XCLAIM",

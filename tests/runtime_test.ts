@@ -168,7 +168,14 @@ Deno.test("Runtime: a receipt prevents re-execution after a failed ack", async (
         return redis.call(args, options);
       },
       callBytes: (a, o) => redis.callBytes(a, o),
-      pipeline: (c, o) => redis.pipeline(c, o),
+      pipeline: async (commands, o) => {
+        const ack = commands.findIndex((c) => c[0] === "XACK");
+        if (ack === -1 || failAcks === 0) return await redis.pipeline(commands, o);
+        failAcks--;
+        const replies = await redis.pipeline(commands.filter((_, i) => i !== ack), o);
+        replies.splice(ack, 0, new Error("injected ack failure"));
+        return replies;
+      },
       evalScript: (s, k, a, o) => redis.evalScript(s, k, a, o),
       close: () => redis.close(),
     };
