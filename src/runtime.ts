@@ -237,9 +237,11 @@ export class Runtime {
         for (const entry of entries) this.#waiting.add(String(entry[0]));
         for (const entry of entries) {
           await this.#capacity(1);
+          if (signal.aborted) break; // the rest stay pending for this consumer
           this.#waiting.delete(String(entry[0]));
           await this.#dispatch(entry, true);
         }
+        this.#waiting.clear();
       }
     } finally {
       clearInterval(keepAlive);

@@ -12,7 +12,9 @@ import { Runtime } from "../runtime.ts";
 import { shellWorker } from "../serve/shell_worker.ts";
 import { terminalText } from "../sanitize.ts";
 import { DAY_MS } from "../limits.ts";
+import { isAbsolute, join } from "node:path";
 import { intFlag, listFlag, parseDuration, UsageError } from "./_args.ts";
+import { envValue } from "./_env.ts";
 import type { Command, Context } from "./_context.ts";
 import { onlyFlags, positionals, subcommand } from "./_coord.ts";
 import { eventJson, formatDuration } from "./_output.ts";
@@ -135,6 +137,7 @@ export const worker: Command = {
         name,
       );
     }
+    await requireCommand(ctx, command);
     const host = (ctx.io.hostname() ?? "host").replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 40);
     const consumer = consumerFlag ?? `${host}-${crypto.randomUUID().slice(0, 8)}`;
 
@@ -325,6 +328,27 @@ export const dlq: Command = {
     return EXIT.ok;
   },
 };
+
+/** Fails before anything is written when `command` cannot be found or run. */
+async function requireCommand(ctx: Context, command: string): Promise<void> {
+  const candidates = command.includes("/")
+    ? [isAbsolute(command) ? command : join(ctx.cwd, command)]
+    : (envValue(ctx.env, "PATH") ?? "").split(":").filter((d) => d !== "").map((d) =>
+      join(d, command)
+    );
+  for (const path of candidates) {
+    try {
+      const info = await Deno.stat(path);
+      if (info.isFile && (info.mode === null || (info.mode & 0o111) !== 0)) return;
+    } catch { /* not there */ }
+  }
+  throw new CliError(
+    EXIT.failure,
+    `cannot run ${JSON.stringify(command)}: ${
+      command.includes("/") ? "no such executable file" : "not found on PATH"
+    }`,
+  );
+}
 
 function errorMessage(json: string): string {
   try {

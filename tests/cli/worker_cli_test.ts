@@ -91,6 +91,11 @@ Deno.test("worker --: a failing command is retried, then dead-lettered; dlq list
     await until("group created", () => groupExists(room, "failer"));
     const job = await room.publish({ type: "JOB", agent: producer, payload: "x" });
     await until("dead-lettered", async () => (await listDeadLetters(room, "failer")).length === 1);
+    // Its ENGINE_RUNTIME_ERROR events reach it too (acknowledged unexecuted): let them settle.
+    await until("settled", async () => {
+      const [group] = await listGroups(room);
+      return group?.pending === 0 && group.lag === 0;
+    });
     running.interrupt();
     const r = await running.done();
     assert.equal(r.code, 0, r.stderr);
@@ -276,6 +281,16 @@ Deno.test("worker, dlq, groups bad input: one error line, documented exit code, 
       ["worker", "--group", "g", "--interest", "X", "--consumer", "a b", "--", "true"],
       2,
       /--consumer must be/,
+    ],
+    [
+      ["worker", "--group", "g", "--interest", "X", "--", "no-such-cmd-xyz"],
+      1,
+      /^error: cannot run "no-such-cmd-xyz": not found on PATH$/m,
+    ],
+    [
+      ["worker", "--group", "g", "--interest", "X", "--", "./nope.sh"],
+      1,
+      /cannot run "\.\/nope\.sh": no such executable file/,
     ],
     [["dlq"], 2, /^error: missing argument: dlq takes/],
     [
