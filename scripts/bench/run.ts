@@ -16,6 +16,7 @@ import { postLatency } from "./post_latency.ts";
 import { postMemory } from "./post_memory.ts";
 import { publishThroughput } from "./publish_throughput.ts";
 import { workerThroughput } from "./workers.ts";
+import { archiveSweep } from "./archive.ts";
 import { machine, requireTools, startRedis } from "./_server.ts";
 
 await requireTools(["hyperfine", "redis-benchmark", "redis-cli", "redis-server", "/usr/bin/time"]);
@@ -30,6 +31,7 @@ try {
   sections.push(await leaseBench(redis));
   sections.push(await hookBench(redis));
   sections.push(await workerThroughput(redis));
+  sections.push(await archiveSweep(redis));
 } finally {
   await redis.stop();
 }
