@@ -18,7 +18,6 @@ import {
   parseRedisUrl,
   type RedisPort,
   type RedisReply,
-  resolveIdentity,
   Room,
   roomConfig,
   Runtime,
@@ -27,7 +26,6 @@ import { median, ratio, type RedisServer, table, withRedis } from "./_server.ts"
 
 const EVENTS = Number(Deno.env.get("BENCH_EVENTS") ?? 5_000);
 const REPEATS = Number(Deno.env.get("BENCH_REPEATS") ?? 3);
-const agent = resolveIdentity("bench", "s1");
 let roomCounter = 0;
 
 /** A fresh room holding EVENTS events and a group "g" created at its start. */
