@@ -5,43 +5,9 @@ import { connectRedis } from "../src/redis/connect.ts";
 import { parseRedisUrl } from "../src/redis/url.ts";
 import { Room } from "../src/room.ts";
 import { Runtime } from "../src/runtime.ts";
+import { aofServer } from "./support/aof.ts";
 import { until } from "./support/poll.ts";
-import { closedPort, REDIS_BINARY } from "./support/redis.ts";
-
-/** A redis-server with AOF (fsync always) in `dir` on `port`. */
-async function aofServer(dir: string, port: number) {
-  const child = new Deno.Command(REDIS_BINARY, {
-    args: [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--dir",
-      dir,
-      "--appendonly",
-      "yes",
-      "--appendfsync",
-      "always",
-      "--save",
-      "",
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const url = `redis://127.0.0.1:${port}`;
-  await until("redis up", async () => {
-    try {
-      const r = await connectRedis(parseRedisUrl(url));
-      await r.call(["PING"]);
-      await r.close();
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  return { url, child };
-}
+import { closedPort } from "./support/redis.ts";
 
 Deno.test("Runtime: Redis killed (-9) and restarted with AOF between publish and consume loses no event", async () => {
   const dir = await Deno.makeTempDir();

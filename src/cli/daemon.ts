@@ -5,6 +5,7 @@
  * @module
  */
 import { fileSink } from "../archive_files.ts";
+import { connectRedis } from "../redis/connect.ts";
 import type { RedisPort } from "../redis/port.ts";
 import { runDaemon } from "../serve/daemon.ts";
 import { terminalText } from "../sanitize.ts";
@@ -80,14 +81,20 @@ export const daemon: Command = {
       throw new UsageError("--no-archive excludes --dir and --gzip", "daemon");
     }
     const dir = noArchive ? undefined : archiveDir(ctx);
-    const room = await ctx.room();
+    // Like a worker, the daemon outlives Redis restarts when standalone (ioredis reconnects).
+    const settings = ctx.settings;
+    const redis = settings.cluster
+      ? await connectRedis(settings.endpoint, { transport: "ioredis", cluster: true })
+      : await (await import("../redis/ioredis.ts")).connectIoredis(settings.endpoint, {
+        failFast: false,
+      });
     const stop = new AbortController();
     const unlisten = ctx.io.onInterrupt(() => stop.abort());
     const log = (line: string) => ctx.io.stderr(`daemon: ${terminalText(line)}\n`);
     if (dir !== undefined) log(`archiving into ${dir}`);
     try {
       await runDaemon({
-        redis: room.redis,
+        redis,
         persist: dir === undefined ? undefined : fileSink(dir, { gzip: ctx.bool("gzip") }),
         threshold,
         keepRecent,
@@ -100,6 +107,7 @@ export const daemon: Command = {
       }, stop.signal);
     } finally {
       unlisten();
+      await redis.close().catch(() => {});
     }
     return EXIT.ok;
   },

@@ -6,8 +6,10 @@
  */
 import { RedisUnavailableError } from "../errors.ts";
 import { dropDeadLetter, listDeadLetters, listGroups, retryDeadLetter } from "../groups.ts";
+import { roomConfig } from "../config.ts";
 import { connectRedis } from "../redis/connect.ts";
-import { validateEventType, validateStreamId } from "../room.ts";
+import type { RedisPort } from "../redis/port.ts";
+import { Room, validateEventType, validateStreamId } from "../room.ts";
 import { Runtime } from "../runtime.ts";
 import { shellWorker } from "../serve/shell_worker.ts";
 import { terminalText } from "../sanitize.ts";
@@ -141,12 +143,25 @@ export const worker: Command = {
     const host = (ctx.io.hostname() ?? "host").replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 40);
     const consumer = consumerFlag ?? `${host}-${crypto.randomUUID().slice(0, 8)}`;
 
-    const room = await ctx.room();
+    // A worker outlives Redis restarts: standalone, it uses ioredis with reconnects (commands
+    // fail while Redis is away, the runtime retries); in a cluster, the fail-fast adapter.
     const settings = ctx.settings;
-    const reader = await connectRedis(settings.endpoint, {
-      transport: settings.transport,
-      cluster: settings.cluster,
-    });
+    const connect = async (): Promise<RedisPort> => {
+      if (settings.cluster) {
+        return await connectRedis(settings.endpoint, { transport: "ioredis", cluster: true });
+      }
+      const { connectIoredis } = await import("../redis/ioredis.ts");
+      return await connectIoredis(settings.endpoint, { failFast: false });
+    };
+    const port = await connect();
+    const room = new Room(port, roomConfig({ repo: settings.repo, branch: settings.branch }));
+    let reader: RedisPort;
+    try {
+      reader = await connect();
+    } catch (error) {
+      await port.close();
+      throw error;
+    }
     const stop = new AbortController();
     let fatal: unknown;
     const unlisten = ctx.io.onInterrupt(() => stop.abort());
@@ -173,7 +188,9 @@ export const worker: Command = {
           onError: (f) => {
             const message = f.error instanceof Error ? f.error.message : String(f.error);
             log(`${f.op}${f.entryId ? ` ${f.entryId}` : ""}: ${message}`);
-            if (f.op === "read_group" && f.error instanceof RedisUnavailableError) {
+            if (
+              settings.cluster && f.op === "read_group" && f.error instanceof RedisUnavailableError
+            ) {
               fatal = f.error;
               stop.abort();
             }
@@ -192,6 +209,7 @@ export const worker: Command = {
     } finally {
       unlisten();
       await reader.close().catch(() => {});
+      await port.close().catch(() => {});
     }
     if (fatal !== undefined) {
       const message = (fatal as Error).message;

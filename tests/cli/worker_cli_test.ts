@@ -6,7 +6,8 @@ import { resolveIdentity } from "../../src/identity.ts";
 import { Room } from "../../src/room.ts";
 import { agent, baseEnv, cliArgs, ok } from "../support/cli.ts";
 import { until } from "../support/poll.ts";
-import { roomKeyCount, shared, uniqueRepo, withRedis } from "../support/redis.ts";
+import { aofServer } from "../support/aof.ts";
+import { closedPort, roomKeyCount, shared, uniqueRepo, withRedis } from "../support/redis.ts";
 
 const producer = resolveIdentity("producer", "p1");
 
@@ -320,4 +321,70 @@ Deno.test("worker, dlq, groups bad input: one error line, documented exit code, 
   }
   assert.equal(await roomKeyCount(repo), 0, "nothing written");
   assert.ok(shared.url);
+});
+
+Deno.test("worker process: outlives a Redis restart (AOF) and goes on with new events", async () => {
+  const dir = await Deno.makeTempDir();
+  const port = closedPort();
+  let server = await aofServer(dir, port);
+  const log = join(dir, "ran");
+  const repo = uniqueRepo();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: cliArgs([
+      "worker",
+      "--group",
+      "survivor",
+      "--interest",
+      "JOB",
+      "--consumer",
+      "s1",
+      "--",
+      "sh",
+      "-c",
+      `echo "$AGENTROOM_EVENT_PAYLOAD" >> "${log}"`,
+    ]),
+    env: {
+      ...baseEnv(),
+      AGENTROOM_REDIS_URL: server.url,
+      REPO_ID: repo,
+      BRANCH_NAME: "main",
+      AGENTROOM_SESSION_ID: "r1",
+    },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+    signal: AbortSignal.timeout(60_000),
+  }).spawn();
+  try {
+    const publish = (payload: string) =>
+      withRedis(server.url, async (redis) => {
+        const room = new Room(redis, roomConfig({ repo, branch: "main" }));
+        await room.publish({ type: "JOB", agent: producer, payload });
+      });
+    await until("group", () =>
+      withRedis(server.url, async (r) => {
+        const room = new Room(r, roomConfig({ repo, branch: "main" }));
+        return await groupExists(room, "survivor");
+      }), 20_000);
+    await publish("before");
+    await until("ran before", async () => (await lines(log)).includes('"before"'));
+    server.child.kill("SIGKILL");
+    await server.child.status;
+    server = await aofServer(dir, port);
+    await publish("after");
+    await until("ran after", async () => (await lines(log)).includes('"after"'), 20_000);
+    child.kill("SIGTERM");
+    const status = await child.status;
+    const stderr = await new Response(child.stderr).text();
+    assert.equal(status.code, 0, stderr);
+    assert.deepEqual(await lines(log), ['"before"', '"after"']);
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* exited */ }
+    server.child.kill("SIGTERM");
+    await server.child.status;
+    await Deno.remove(dir, { recursive: true });
+  }
 });
