@@ -16,6 +16,7 @@ import {
   CLAIM,
   COMPLETE,
   DLQ_RETRY,
+  PRUNE_CONSUMER,
   PUBLISH,
   RELEASE,
   ROSTER,
@@ -307,6 +308,21 @@ export function decodeDlqRetryReply(reply: unknown): string | undefined {
     case "missing":
       r.items(1, 1);
       return undefined;
+  }
+  throw r.unexpected();
+}
+
+/** Decodes the reply of `prune_consumer.lua`: whether the consumer was removed. */
+export function decodePruneConsumerReply(reply: unknown): boolean {
+  const r = new ScriptReply(PRUNE_CONSUMER, reply);
+  switch (r.tag()) {
+    case "pruned":
+      r.items(1, 1);
+      return true;
+    case "busy":
+      r.items(2, 2);
+      r.int(1);
+      return false;
   }
   throw r.unexpected();
 }

@@ -30,6 +30,7 @@ import workSetSource from "./lua/work_set.lua" with { type: "text" };
 import coordSnapshotSource from "./lua/coord_snapshot.lua" with { type: "text" };
 import runtimeFailSource from "./lua/runtime_fail.lua" with { type: "text" };
 import dlqRetrySource from "./lua/dlq_retry.lua" with { type: "text" };
+import pruneConsumerSource from "./lua/prune_consumer.lua" with { type: "text" };
 
 /** Appends an event and re-arms the stream TTL (see `lua/publish.lua`). */
 export const PUBLISH: LuaScript = { name: "publish", source: lib + publishSource };
@@ -98,3 +99,5 @@ export const COORD_SNAPSHOT: LuaScript = {
 export const RUNTIME_FAIL: LuaScript = { name: "runtime_fail", source: lib + runtimeFailSource };
 /** Puts a dead-lettered event back into the room (see `lua/dlq_retry.lua`). */
 export const DLQ_RETRY: LuaScript = { name: "dlq_retry", source: lib + dlqRetrySource };
+/** Removes an idle consumer that holds nothing pending (see `lua/prune_consumer.lua`). */
+export const PRUNE_CONSUMER: LuaScript = { name: "prune_consumer", source: pruneConsumerSource };

@@ -20,6 +20,7 @@ import { commitCursor, readCursor } from "../hooks/cursors.ts";
 import { Room } from "../src/room.ts";
 import { Runtime } from "../src/runtime.ts";
 import { listDeadLetters, retryDeadLetter } from "../src/groups.ts";
+import { decodePruneConsumerReply } from "../src/replies.ts";
 import * as scripts from "../src/scripts.ts";
 import { roomStatus } from "../src/coordination/status.ts";
 import {
@@ -312,6 +313,14 @@ async function exerciseRoom(
   await listening;
   const [letter] = await listDeadLetters(a, "cl-worker");
   assert.ok(await retryDeadLetter(a, "cl-worker", letter!.deadId));
+  // an idle consumer is removed only while it holds nothing pending (prune_consumer)
+  await a.redis.call(["XGROUP", "CREATECONSUMER", a.keys.events, "cl-worker", "idle-one"]);
+  assert.equal(
+    decodePruneConsumerReply(
+      await a.redis.evalScript(scripts.PRUNE_CONSUMER, [a.keys.events], ["cl-worker", "idle-one"]),
+    ),
+    true,
+  );
 
   // leaving
   assert.deepEqual(await clearSessionPresence(a, alice.session_id), [alice.agent_id]);

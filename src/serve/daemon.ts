@@ -10,6 +10,7 @@
  *   completed (a poison event that kills its worker rather than failing) is
  *   moved to the group's dead-letter stream, so it stops bouncing between
  *   consumers;
+ * - consumers idle for a day with nothing pending are removed (atomically);
  * - lapse notices of the lifecycle work, through {@linkcode DaemonOptions.lapseNotices}.
  *
  * Shutdown: abort the signal; the current step finishes, the lock is released.
@@ -20,8 +21,8 @@ import { findRoomStreams, type PersistBatch, sweepArchive, type SweepResult } fr
 import { errorToJson } from "../runtime.ts";
 import { escapeKeyPart } from "../keys.ts";
 import type { RedisPort, RedisReply } from "../redis/port.ts";
-import { decodeRuntimeFailReply } from "../replies.ts";
-import { RUNTIME_FAIL } from "../scripts.ts";
+import { decodePruneConsumerReply, decodeRuntimeFailReply } from "../replies.ts";
+import { PRUNE_CONSUMER, RUNTIME_FAIL } from "../scripts.ts";
 
 /** The one lock key of the daemon (one per Redis; a single slot in a cluster). */
 export const DAEMON_LOCK_KEY = "ar:{daemon}:lock";
@@ -44,6 +45,8 @@ export interface DaemonOptions {
   stallIdleMs?: number;
   /** Deliveries after which a stalled entry is dead-lettered. @default 10 */
   maxDeliveries?: number;
+  /** Idle time after which a consumer with nothing pending is removed, ms. @default 86400000 */
+  pruneIdleMs?: number;
   /** Lifetime of the daemon lock, ms (renewed every third of it). @default 30000 */
   lockTtlMs?: number;
   /** This daemon's name in the lock. @default random */
@@ -62,6 +65,8 @@ export interface DaemonOptions {
 export interface StallSweep {
   /** Entries moved to a dead-letter stream. */
   deadLettered: { stream: string; group: string; id: string; deliveries: number }[];
+  /** Consumers removed: idle for `pruneIdleMs` with nothing pending. */
+  pruned: { stream: string; group: string; consumer: string }[];
 }
 
 /**
@@ -131,11 +136,15 @@ export async function runDaemon(options: DaemonOptions, signal: AbortSignal): Pr
           const stalled = await sweepStalled(redis, {
             idleMs: options.stallIdleMs ?? 300_000,
             maxDeliveries: options.maxDeliveries ?? 10,
+            pruneIdleMs: options.pruneIdleMs,
           });
           for (const d of stalled.deadLettered) {
             log(
               `dead-lettered ${d.id} of group ${d.group} on ${d.stream} after ${d.deliveries} deliveries`,
             );
+          }
+          for (const p of stalled.pruned) {
+            log(`removed idle consumer ${p.consumer} of group ${p.group} on ${p.stream}`);
           }
         } catch (error) {
           log(`stall sweep failed: ${(error as Error).message}`);
@@ -180,9 +189,10 @@ function archiveOnce(options: DaemonOptions, persist: PersistBatch): Promise<Swe
  */
 export async function sweepStalled(
   redis: RedisPort,
-  options: { idleMs: number; maxDeliveries: number },
+  options: { idleMs: number; maxDeliveries: number; pruneIdleMs?: number },
 ): Promise<StallSweep> {
-  const out: StallSweep = { deadLettered: [] };
+  const out: StallSweep = { deadLettered: [], pruned: [] };
+  const pruneIdle = options.pruneIdleMs ?? 86_400_000;
   for (const stream of await findRoomStreams(redis)) {
     const prefix = stream.key.slice(0, -":events".length);
     const groups = await redis.call(["XINFO", "GROUPS", stream.key]) as RedisReply[];
@@ -235,6 +245,19 @@ export async function sweepStalled(
         }
         if (pending.length < 100) break;
         start = `(${String(pending.at(-1)![0])}`;
+      }
+      // Consumers of stopped instances (default names are random) would pile up forever.
+      const consumers = await redis.call(["XINFO", "CONSUMERS", stream.key, group]) as RedisReply[];
+      for (const c of Array.isArray(consumers) ? consumers : []) {
+        const info = c as RedisReply[];
+        const consumer = String(info[info.indexOf("name") + 1]);
+        const idle = Number(info[info.indexOf("idle") + 1]);
+        const held = Number(info[info.indexOf("pending") + 1]);
+        if (held > 0 || !(idle >= pruneIdle)) continue;
+        const removed = decodePruneConsumerReply(
+          await redis.evalScript(PRUNE_CONSUMER, [stream.key], [group, consumer]),
+        );
+        if (removed) out.pruned.push({ stream: stream.key, group, consumer });
       }
     }
   }

@@ -83,6 +83,13 @@ Deno.test("daemon: a poison event delivered too often is moved to the dead-lette
         10,
       ]) as string[][];
       assert.deepEqual(pending.map((p) => p[0]), [healthy.id]);
+      // Idle consumers with nothing pending are removed; c1 still holds the healthy event.
+      assert.deepEqual(swept.pruned.map((p) => p.consumer), []);
+      await new Promise((r) => setTimeout(r, 5));
+      const pruned = await sweepStalled(redis, { idleMs: 1, maxDeliveries: 3, pruneIdleMs: 1 });
+      assert.deepEqual(pruned.pruned.map((p) => p.consumer).sort(), ["c2", "c3"]);
+      const left = await redis.call(["XINFO", "CONSUMERS", room.keys.events, "g"]) as string[][];
+      assert.deepEqual(left.map((c) => c[1]), ["c1"]);
     });
   } finally {
     await server.stop();
