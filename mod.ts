@@ -15,6 +15,10 @@
  *   {@linkcode roster}, {@linkcode clearSessionPresence}.
  * - **Identity**: {@linkcode resolveIdentity} qualifies a handle with a
  *   session token.
+ * - **Workers**: a {@linkcode Runtime} runs a {@linkcode Worker} once per
+ *   matching event through a consumer group (at least once, crash recovery,
+ *   retries, dead letters); {@linkcode listGroups} and
+ *   {@linkcode listDeadLetters} show their progress.
  * - **Coordinate**: resource leases ({@linkcode acquireLease}), the preflight
  *   {@linkcode guardResources}, quiet windows ({@linkcode requestWindow}), work
  *   status ({@linkcode setWorkStatus}) and the {@linkcode roomStatus} snapshot.
@@ -66,6 +70,10 @@ export * from "./src/coordination/work.ts";
 export * from "./src/coordination/status.ts";
 export * from "./src/coordination/holders.ts";
 export * from "./src/coordination/lapses.ts";
+export * from "./src/runtime.ts";
+export * from "./src/groups.ts";
+export * from "./src/archiver.ts";
+export * from "./src/archive_files.ts";
 export * from "./src/sanitize.ts";
 export * from "./src/fence.ts";
 export * from "./src/version.ts";

@@ -120,6 +120,14 @@ export interface RoomKeys {
   readonly work: string;
   /** Sorted set of work status ids scored by expiry (ms, server clock). */
   readonly workExpiry: string;
+  /** Completion receipt of one entry in one consumer group (a worker ran it). */
+  receipt(group: string, entryId: string): string;
+  /** Hash of entry id → failed attempts of one consumer group. */
+  attempts(group: string): string;
+  /** Dead-letter stream of one consumer group. */
+  deadLetters(group: string): string;
+  /** Lock held by the one consumer of a group that sweeps idle pending entries. */
+  sweepLock(group: string): string;
 }
 
 /**
@@ -172,6 +180,10 @@ export function roomKeys(room: RoomCoordinates): RoomKeys {
     ].map(fixed),
     work: fixed("work"),
     workExpiry: fixed("work-expiry"),
+    receipt: (group, id) => `${prefix}:receipt:${escapeKeyPart(group)}:${escapeKeyPart(id)}`,
+    attempts: variable("attempts"),
+    deadLetters: variable("dead"),
+    sweepLock: variable("sweep-lock"),
   };
 }
 

@@ -12,7 +12,18 @@
  */
 import { UnexpectedReplyError } from "./errors.ts";
 import type { LuaScript } from "./redis/port.ts";
-import { CLAIM, COMPLETE, PUBLISH, RELEASE, ROSTER, TASK_STEAL, WELCOME } from "./scripts.ts";
+import {
+  CLAIM,
+  COMPLETE,
+  DLQ_RETRY,
+  PRUNE_CONSUMER,
+  PUBLISH,
+  RELEASE,
+  ROSTER,
+  RUNTIME_FAIL,
+  TASK_STEAL,
+  WELCOME,
+} from "./scripts.ts";
 
 /** A script's reply with the script's name, read item by item. */
 export class ScriptReply {
@@ -319,4 +330,56 @@ export function decodeStealReply(
     default:
       throw r.unexpected();
   }
+}
+
+/** What `runtime_fail.lua` did with a failed attempt. */
+export type RuntimeFailReply =
+  | { outcome: "retry"; attempts: number }
+  | { outcome: "dead"; attempts: number; deadId: string }
+  | { outcome: "gone"; attempts: number };
+
+/** Decodes the reply of `runtime_fail.lua`. */
+export function decodeRuntimeFailReply(reply: unknown): RuntimeFailReply {
+  const r = new ScriptReply(RUNTIME_FAIL, reply);
+  switch (r.tag()) {
+    case "retry":
+      r.items(2, 2);
+      return { outcome: "retry", attempts: r.int(1) };
+    case "gone":
+      r.items(2, 2);
+      return { outcome: "gone", attempts: r.int(1) };
+    case "dead":
+      r.items(3, 3);
+      return { outcome: "dead", attempts: r.int(1), deadId: r.text(2) };
+  }
+  throw r.unexpected();
+}
+
+/** Decodes the reply of `dlq_retry.lua`: the new room entry id, or `undefined` when missing. */
+export function decodeDlqRetryReply(reply: unknown): string | undefined {
+  const r = new ScriptReply(DLQ_RETRY, reply);
+  switch (r.tag()) {
+    case "retried":
+      r.items(2, 2);
+      return r.text(1);
+    case "missing":
+      r.items(1, 1);
+      return undefined;
+  }
+  throw r.unexpected();
+}
+
+/** Decodes the reply of `prune_consumer.lua`: whether the consumer was removed. */
+export function decodePruneConsumerReply(reply: unknown): boolean {
+  const r = new ScriptReply(PRUNE_CONSUMER, reply);
+  switch (r.tag()) {
+    case "pruned":
+      r.items(1, 1);
+      return true;
+    case "busy":
+      r.items(2, 2);
+      r.int(1);
+      return false;
+  }
+  throw r.unexpected();
 }

@@ -46,6 +46,36 @@ export interface PublishInput {
   mailbox?: boolean;
 }
 
+/** Largest scratchpad entry in bytes (4 MiB): large diffs and logs travel by reference. */
+export const MAX_SCRATCHPAD_BYTES = 4 * 1024 * 1024;
+
+/** Longest scratchpad entry name. */
+export const MAX_SCRATCHPAD_NAME = 200;
+
+/**
+ * Checks a scratchpad entry name: 1–200 characters, no whitespace or control
+ * characters (e.g. `diff:123`, `logs/build-42`).
+ *
+ * @param name candidate name
+ * @returns the name
+ * @throws {InvalidValueError} otherwise
+ */
+export function validateScratchpadName(name: string): string {
+  if (name === "") throw new InvalidValueError("Scratchpad key is empty");
+  if (Array.from(name).length > MAX_SCRATCHPAD_NAME) {
+    throw new InvalidValueError(
+      `Scratchpad key is longer than ${MAX_SCRATCHPAD_NAME} characters`,
+    );
+  }
+  // deno-lint-ignore no-control-regex
+  if (/[\s\u0000-\u001f\u007f-\u009f]/u.test(name)) {
+    throw new InvalidValueError(
+      `Scratchpad key ${JSON.stringify(name)} has whitespace or control characters`,
+    );
+  }
+  return name;
+}
+
 /** Longest accepted event type. */
 export const MAX_TYPE_LENGTH = 64;
 const STREAM_ID = /^\d{1,20}(-\d{1,20})?$/;
@@ -278,22 +308,57 @@ export class Room {
 
   /**
    * Writes a scratchpad entry.
-   * @param name entry name
-   * @param value text
-   * @param ttlMs lifetime; 0 keeps it until overwritten
+   * @param name entry name (see {@linkcode validateScratchpadName})
+   * @param value text (stored as UTF-8) or bytes, stored as they are
+   * @param ttlMs lifetime; 0 keeps it until overwritten or deleted
+   * @throws {InvalidValueError} for a bad name or TTL
+   * @throws {PayloadTooLargeError} above {@linkcode MAX_SCRATCHPAD_BYTES}; nothing is written
    */
-  async writeScratchpad(name: string, value: string, ttlMs: number): Promise<void> {
+  async writeScratchpad(name: string, value: string | Uint8Array, ttlMs: number): Promise<void> {
+    validateScratchpadName(name);
+    if (!Number.isInteger(ttlMs) || ttlMs < 0) {
+      throw new InvalidValueError(`Scratchpad TTL must be a whole number of ms ≥ 0, got ${ttlMs}`);
+    }
+    const bytes = typeof value === "string" ? new TextEncoder().encode(value) : value;
+    if (bytes.length > MAX_SCRATCHPAD_BYTES) {
+      throw new PayloadTooLargeError(
+        bytes.length,
+        MAX_SCRATCHPAD_BYTES,
+        `Cannot write scratchpad entry ${JSON.stringify(name)}: it`,
+      );
+    }
     const key = this.keys.scratchpad(name);
-    await this.redis.call(ttlMs > 0 ? ["SET", key, value, "PX", ttlMs] : ["SET", key, value]);
+    await this.redis.call(ttlMs > 0 ? ["SET", key, bytes, "PX", ttlMs] : ["SET", key, bytes]);
   }
 
   /**
-   * Reads a scratchpad entry.
+   * Reads a scratchpad entry as text.
    * @param name entry name
-   * @returns the text, or `undefined` when missing or expired
+   * @returns the text (UTF-8 decoded), or `undefined` when missing or expired
    */
   async readScratchpad(name: string): Promise<string | undefined> {
-    const reply = await this.redis.call(["GET", this.keys.scratchpad(name)]);
-    return typeof reply === "string" ? reply : undefined;
+    const bytes = await this.readScratchpadBytes(name);
+    return bytes === undefined ? undefined : new TextDecoder().decode(bytes);
+  }
+
+  /**
+   * Reads a scratchpad entry as the exact bytes written.
+   * @param name entry name
+   * @returns the bytes, or `undefined` when missing or expired
+   */
+  async readScratchpadBytes(name: string): Promise<Uint8Array | undefined> {
+    validateScratchpadName(name);
+    const reply = await this.redis.callBytes(["GET", this.keys.scratchpad(name)]);
+    return reply ?? undefined;
+  }
+
+  /**
+   * Deletes a scratchpad entry.
+   * @param name entry name
+   * @returns whether it existed
+   */
+  async deleteScratchpad(name: string): Promise<boolean> {
+    validateScratchpadName(name);
+    return await this.redis.call(["DEL", this.keys.scratchpad(name)]) === 1;
   }
 }

@@ -34,6 +34,9 @@ import presenceClearSource from "./lua/presence_clear.lua" with { type: "text" }
 import lapse from "./lua/_lapse.lua" with { type: "text" };
 import sweepLapsesSource from "./lua/sweep_lapses.lua" with { type: "text" };
 import coordSnapshotSource from "./lua/coord_snapshot.lua" with { type: "text" };
+import runtimeFailSource from "./lua/runtime_fail.lua" with { type: "text" };
+import dlqRetrySource from "./lua/dlq_retry.lua" with { type: "text" };
+import pruneConsumerSource from "./lua/prune_consumer.lua" with { type: "text" };
 
 /** Appends an event and re-arms the stream TTL (see `lua/publish.lua`). */
 export const PUBLISH: LuaScript = { name: "publish", source: lib + publishSource };
@@ -116,3 +119,9 @@ export const SWEEP_LAPSES: LuaScript = {
   name: "sweep_lapses",
   source: lib + coord + lapse + sweepLapsesSource,
 };
+/** Records a worker's failed attempt, dead-lettering at the cap (see `lua/runtime_fail.lua`). */
+export const RUNTIME_FAIL: LuaScript = { name: "runtime_fail", source: lib + runtimeFailSource };
+/** Puts a dead-lettered event back into the room (see `lua/dlq_retry.lua`). */
+export const DLQ_RETRY: LuaScript = { name: "dlq_retry", source: lib + dlqRetrySource };
+/** Removes an idle consumer that holds nothing pending (see `lua/prune_consumer.lua`). */
+export const PRUNE_CONSUMER: LuaScript = { name: "prune_consumer", source: pruneConsumerSource };

@@ -18,6 +18,9 @@ import type { LuaScript, RedisPort } from "../src/redis/port.ts";
 import { parseRedisUrl } from "../src/redis/url.ts";
 import { commitCursor, readCursor } from "../hooks/cursors.ts";
 import { Room } from "../src/room.ts";
+import { Runtime } from "../src/runtime.ts";
+import { listDeadLetters, retryDeadLetter } from "../src/groups.ts";
+import { decodePruneConsumerReply } from "../src/replies.ts";
 import * as scripts from "../src/scripts.ts";
 import { roomStatus } from "../src/coordination/status.ts";
 import {
@@ -296,6 +299,30 @@ async function exerciseRoom(
   await replied;
   assert.equal(answer.reply?.payload, "yes");
   assert.equal(answer.reply?.reply_to, answer.ask.id);
+
+  // a worker: a failing execute dead-letters (runtime_fail); the dead letter is retried (dlq_retry)
+  const failing = new Runtime(a, {
+    id: "cl-worker",
+    interests: ["CL_JOB"],
+    execute: () => Promise.reject(new Error("no")),
+  }, { blockMs: 50, maxAttempts: 1 });
+  await failing.ensureGroup();
+  await b.publish({ type: "CL_JOB", agent: bob, payload: null });
+  const stopWorker = new AbortController();
+  const listening = failing.listen(stopWorker.signal);
+  await until("dead-lettered", async () => (await listDeadLetters(a, "cl-worker")).length === 1);
+  stopWorker.abort();
+  await listening;
+  const [letter] = await listDeadLetters(a, "cl-worker");
+  assert.ok(await retryDeadLetter(a, "cl-worker", letter!.deadId));
+  // an idle consumer is removed only while it holds nothing pending (prune_consumer)
+  await a.redis.call(["XGROUP", "CREATECONSUMER", a.keys.events, "cl-worker", "idle-one"]);
+  assert.equal(
+    decodePruneConsumerReply(
+      await a.redis.evalScript(scripts.PRUNE_CONSUMER, [a.keys.events], ["cl-worker", "idle-one"]),
+    ),
+    true,
+  );
 
   // leaving
   assert.deepEqual(await clearSessionPresence(a, alice.session_id), [alice.agent_id]);

@@ -39,15 +39,17 @@ export interface CliIo {
   cwd: string;
   /** Writes text to stdout, synchronously; throws when the reader went away. */
   stdout: (text: string) => void;
+  /** Writes raw bytes to stdout, synchronously (binary output such as `pad get`). */
+  stdoutBytes: (bytes: Uint8Array) => void;
   /** Writes text to stderr, synchronously. */
   stderr: (text: string) => void;
-  /** Standard input (only `agentroom hook` reads it). */
+  /** Standard input (`agentroom hook` and `pad put -` read it). */
   stdin: { read(buffer: Uint8Array): Promise<number | null> };
   /** The host name (a session-token fallback), or `undefined` when unknown. */
   hostname: () => string | undefined;
   /** The parent process id (a session-token fallback). */
   ppid: number;
-  /** Calls `stop` on an interrupt (Ctrl-C) until the returned function is called. */
+  /** Calls `stop` on an interrupt (Ctrl-C, SIGTERM) until the returned function is called. */
   onInterrupt: (stop: () => void) => () => void;
 }
 

@@ -33,6 +33,11 @@ import { watch } from "./watch.ts";
 import { who } from "./who.ts";
 import { windowCommand } from "./window.ts";
 import { work } from "./work.ts";
+import { dlq, groups, worker } from "./worker.ts";
+import { pad } from "./pad.ts";
+import { archive } from "./archive.ts";
+import { rooms } from "./rooms.ts";
+import { daemon } from "./daemon.ts";
 
 import { CliError, EXIT } from "./errors.ts";
 
@@ -66,6 +71,13 @@ export const COMMANDS: readonly Command[] = [
   hung,
   thread,
   decide,
+  pad,
+  worker,
+  groups,
+  dlq,
+  archive,
+  rooms,
+  daemon,
   hook,
   setup,
   server,

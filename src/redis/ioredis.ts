@@ -13,6 +13,7 @@ import type { CallOptions, LuaScript, RedisArg, RedisPort, RedisReply } from "./
 import { handshake, readyPort } from "./_handshake.ts";
 import type { RedisEndpoint } from "./url.ts";
 import {
+  bytesReply,
   DEFAULT_COMMAND_TIMEOUT_MS,
   DEFAULT_CONNECT_TIMEOUT_MS,
   evalWithFallback,
@@ -206,6 +207,19 @@ class IoredisPort implements RedisPort {
       options?.signal,
     );
     return toReply(reply);
+  }
+
+  async callBytes(args: readonly RedisArg[], options?: CallOptions): Promise<Uint8Array | null> {
+    const [name, ...rest] = args;
+    const timeoutMs = options?.timeoutMs ?? this.#commandTimeoutMs;
+    const reply = await this.#guard(
+      () => this.#client.callBuffer(commandText(name), rest.map(toArg)),
+      timeoutMs,
+      commandText(name).toUpperCase(),
+      options?.signal,
+    );
+    const bytes = reply instanceof Uint8Array ? new Uint8Array(reply) : reply;
+    return bytesReply(bytes, commandText(name).toUpperCase());
   }
 
   pipeline(
