@@ -3,8 +3,10 @@
  *
  * @module
  */
+import { isAbsolute, join } from "node:path";
 import { Fence } from "../fence.ts";
 import { decodePayload, type RoomEvent } from "../codec.ts";
+import { terminalText } from "../sanitize.ts";
 import { LOBBY, roomConfig } from "../config.ts";
 import { TimeoutError } from "../errors.ts";
 import { inboxHistory, markInboxRead, unreadInbox } from "../inbox.ts";
@@ -40,6 +42,39 @@ function printEvent(ctx: Context, event: RoomEvent): void {
   else for (const line of eventLines(event)) ctx.out.line(line);
 }
 
+/**
+ * Writes the file a drop event refers to into `dir` under its base name
+ * (made safe; never overwriting: `name (2).ext`), and says where.
+ */
+async function saveDrop(ctx: Context, room: Room, event: RoomEvent, dir: string): Promise<void> {
+  const payload = event.payload;
+  if (payload === null || typeof payload !== "object" || Array.isArray(payload)) return;
+  const file = (payload as Record<string, unknown>).file as Record<string, unknown> | undefined;
+  if (!file || typeof file.pad !== "string") return;
+  const bytes = await room.readScratchpadBytes(file.pad).catch(() => undefined);
+  if (bytes === undefined) {
+    ctx.out.warn(`the file of ${event.id} is gone (its scratchpad entry expired or was removed)`);
+    return;
+  }
+  const base = (typeof file.name === "string" ? file.name : "")
+    // deno-lint-ignore no-control-regex
+    .replace(/[\/\\\u0000-\u001f\u007f]/g, "_").replace(/^\.+/, "_").slice(0, 120) || "file";
+  const target = isAbsolute(dir) ? dir : join(ctx.cwd, dir);
+  await Deno.mkdir(target, { recursive: true });
+  const dot = base.lastIndexOf(".");
+  const [stem, ext] = dot > 0 ? [base.slice(0, dot), base.slice(dot)] : [base, ""];
+  for (let n = 1; n < 1000; n++) {
+    const path = join(target, n === 1 ? base : `${stem} (${n})${ext}`);
+    try {
+      await Deno.writeFile(path, bytes, { createNew: true });
+      ctx.out.line(terminalText(`saved ${path} (${bytes.length} bytes, from ${event.agent_id})`));
+      return;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    }
+  }
+}
+
 /** `inbox` */
 export const inbox: Command = {
   name: "inbox",
@@ -55,6 +90,11 @@ export const inbox: Command = {
   flags: {
     all: { type: "boolean", help: "show read messages too (does not mark anything)" },
     fenced: { type: "boolean", help: "fence each message as untrusted data (for agents)" },
+    "save-files": {
+      type: "string",
+      value: "DIR",
+      help: "write the files dropped to you (post --file) into DIR",
+    },
     count: {
       type: "string",
       short: "n",
@@ -85,6 +125,10 @@ export const inbox: Command = {
       if (entries.length > 0) ctx.out.line(fence.notice);
       for (const entry of entries) ctx.out.line(fence.event(entry.event));
     } else for (const entry of entries) printEvent(ctx, entry.event);
+    const saveDir = ctx.flag("save-files");
+    if (saveDir !== undefined) {
+      for (const entry of entries) await saveDrop(ctx, room, entry.event, saveDir);
+    }
     const last = entries.at(-1);
     if (!ctx.bool("all")) {
       // reading unread messages marks them read
