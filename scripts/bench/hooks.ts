@@ -66,12 +66,25 @@ export async function hookBench(server?: RedisServer): Promise<string> {
       const prompt = `${dir}/user_prompt_submit.json`;
       const edit = `${dir}/pre_tool_use.json`;
       const start = `${dir}/session_start.json`;
+      const after = `${dir}/post_tool_use.json`;
       await Deno.writeTextFile(empty, "");
       const bundle = await bundleHooks(`${dir}/bundle`);
       const common = { session_id: SESSION, cwd: ROOT, transcript_path: `${dir}/none.jsonl` };
       await Deno.writeTextFile(
         start,
         JSON.stringify({ ...common, hook_event_name: "SessionStart", source: "startup" }),
+      );
+      await Deno.writeTextFile(
+        after,
+        JSON.stringify({
+          ...common,
+          hook_event_name: "PostToolUse",
+          permission_mode: "default",
+          tool_name: "Bash",
+          tool_input: { command: "deno task test" },
+          tool_response: { stdout: "ok", stderr: "", interrupted: false },
+          tool_use_id: "toolu_01BenchAfter00000000000",
+        }),
       );
       await Deno.writeTextFile(
         prompt,
@@ -131,7 +144,13 @@ export async function hookBench(server?: RedisServer): Promise<string> {
         event,
       ];
       const quiet = async () => {
-        for (const [event, file] of [["user-prompt-submit", prompt], ["pre-tool-use", edit]]) {
+        for (
+          const [event, file] of [
+            ["user-prompt-submit", prompt],
+            ["pre-tool-use", edit],
+            ["post-tool-use", after],
+          ]
+        ) {
           for (const argv of [hook(event!), bundled(event!)]) {
             const out = await runWithStdin(argv, file!, env);
             if (out !== "") throw new Error(`hook ${event} printed output: ${out.slice(0, 200)}`);
@@ -162,6 +181,10 @@ export async function hookBench(server?: RedisServer): Promise<string> {
           name: "bundle: pre-tool-use (unleased file)",
           argv: withStdin(bundled("pre-tool-use"), edit),
         },
+        {
+          name: "hook post-tool-use (nothing new)",
+          argv: withStdin(hook("post-tool-use"), after),
+        },
         { name: "sh -c 'deno run empty.ts < payload'", argv: withStdin([...deno, empty], prompt) },
         { name: "deno run empty.ts", argv: [...deno, empty] },
         { name: "redis-cli PING", argv: ["redis-cli", "-p", String(redis.port), "PING"] },
@@ -171,7 +194,8 @@ export async function hookBench(server?: RedisServer): Promise<string> {
       await quiet(); // the measured runs stayed on the nothing-to-say path
       const ms = times.map((t) => t.median);
       const cpu = times.map((t) => t.cpu);
-      const [promptMs, editMs, refusedMs, bPromptMs, bEditMs, bare, plain, cli] = ms as [
+      const [promptMs, editMs, refusedMs, bPromptMs, bEditMs, afterMs, bare, plain, cli] = ms as [
+        number,
         number,
         number,
         number,
@@ -181,7 +205,7 @@ export async function hookBench(server?: RedisServer): Promise<string> {
         number,
         number,
       ];
-      const bareCpu = cpu[5]!;
+      const bareCpu = cpu[6]!;
       const rows = commands.map((c, i) => [
         c.name,
         ms[i]!.toFixed(1),
@@ -205,6 +229,7 @@ export async function hookBench(server?: RedisServer): Promise<string> {
         `- ${verdict("pre-tool-use, unleased file", editMs)}`,
         `- ${verdict("bundle: user-prompt-submit, nothing new", bPromptMs)}`,
         `- ${verdict("bundle: pre-tool-use, unleased file", bEditMs)}`,
+        `- ${verdict("post-tool-use, nothing new", afterMs)}`,
         `- Of the prompt hook's ${(promptMs - bare).toFixed(1)} ms over bare deno, ` +
         `${(refusedMs - bare).toFixed(1)} ms are module loading and stdin parsing ` +
         `(the refused-Redis run) and ${(promptMs - refusedMs).toFixed(1)} ms the Redis work. ` +
