@@ -58,6 +58,7 @@ export * from "./src/coordination/windows.ts";
 export * from "./src/coordination/window_lifecycle.ts";
 export * from "./src/coordination/work.ts";
 export * from "./src/coordination/status.ts";
+export * from "./src/coordination/holders.ts";
 export * from "./src/sanitize.ts";
 export * from "./src/fence.ts";
 export * from "./src/version.ts";

@@ -68,6 +68,20 @@ export interface RoomKeys {
   readonly pinnedWelcome: string;
   /** Pending-ask lease of one agent (one open question at a time). */
   pendingAsk(agentId: string): string;
+  /**
+   * Hash of agent id → when its presence ends or ended (Unix ms, server
+   * clock): the expiry its last heartbeat set, or the moment it left. Lives
+   * as long as the room; "owner absent 12m" is measured from it.
+   */
+  readonly presenceEnds: string;
+  /**
+   * Mailbox (a stream) of a handle or exact agent id with no live agent: what
+   * waits there moves into the inbox of the first agent that writes presence
+   * under that handle or id.
+   */
+  mailbox(name: string): string;
+  /** Sorted set of mailbox names scored by expiry (ms, server clock). */
+  readonly mailboxIndex: string;
   /** Presence record of one agent. */
   presence(agentId: string): string;
   /** Scratchpad entry. */
@@ -128,6 +142,9 @@ export function roomKeys(room: RoomCoordinates): RoomKeys {
     pendingAsk: variable("ask"),
     core: ["events", "types-seen", "catalog", "open-tasks", "done"].map(fixed),
     presence: variable("presence"),
+    presenceEnds: fixed("presence-ends"),
+    mailbox: variable("mailbox"),
+    mailboxIndex: fixed("mailbox-index"),
     scratchpad: variable("state"),
     cursor: variable("cursor"),
     leases: fixed("leases"),

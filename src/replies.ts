@@ -12,7 +12,7 @@
  */
 import { UnexpectedReplyError } from "./errors.ts";
 import type { LuaScript } from "./redis/port.ts";
-import { CLAIM, COMPLETE, PUBLISH, RELEASE, ROSTER, WELCOME } from "./scripts.ts";
+import { CLAIM, COMPLETE, PUBLISH, RELEASE, ROSTER, TASK_STEAL, WELCOME } from "./scripts.ts";
 
 /** A script's reply with the script's name, read item by item. */
 export class ScriptReply {
@@ -181,6 +181,21 @@ export type ClaimResult =
   | { outcome: "unknown" }
   | { outcome: "not_task"; type: string };
 
+/** The result of taking over the claim of an absent holder (`stealTask`). */
+export type StealResult =
+  | {
+    outcome: "stolen";
+    expiresAt: number;
+    auditId: string;
+    formerOwner: string;
+    absentMs?: number;
+  }
+  | { outcome: "not_held" }
+  | { outcome: "done" }
+  | { outcome: "own" }
+  | { outcome: "present"; owner: string }
+  | { outcome: "grace"; owner: string; absentMs: number; graceMs: number };
+
 /** The result of completing a task. */
 export type CompleteResult =
   | { outcome: "completed"; previousOwner: string; auditId: string }
@@ -260,6 +275,41 @@ export function decodeReleaseReply(reply: unknown): ReleaseResult {
     case "not_held":
       r.items(1, 1);
       return { outcome: "not_held" };
+    default:
+      throw r.unexpected();
+  }
+}
+
+/** Decodes the task_steal script's reply (see `lua/task_steal.lua`); `formerOwner` is filled by the caller. */
+export function decodeStealReply(
+  reply: unknown,
+  formerOwner: string,
+): StealResult | { outcome: "changed"; owner: string } {
+  const r = new ScriptReply(TASK_STEAL, reply);
+  switch (r.tag()) {
+    case "ok": {
+      r.items(4, 4);
+      const absent = r.int(3);
+      return {
+        outcome: "stolen",
+        expiresAt: r.int(1),
+        auditId: r.text(2),
+        formerOwner,
+        ...(absent >= 0 ? { absentMs: absent } : {}),
+      };
+    }
+    case "not_held":
+    case "done":
+    case "own":
+      r.items(1, 1);
+      return { outcome: r.tag() as "not_held" | "done" | "own" };
+    case "changed":
+    case "present":
+      r.items(2, 2);
+      return { outcome: r.tag() as "changed" | "present", owner: r.text(1) };
+    case "grace":
+      r.items(4, 4);
+      return { outcome: "grace", owner: r.text(1), absentMs: r.int(2), graceMs: r.int(3) };
     default:
       throw r.unexpected();
   }

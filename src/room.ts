@@ -37,6 +37,13 @@ export interface PublishInput {
    * same atomic step. Ignored when `to` is empty or a room key (contains `:`).
    */
   inbox?: boolean;
+  /**
+   * With `inbox`: keep the copy in the mailbox of `to` (a handle or exact
+   * agent id with no live agent) instead of an inbox; it moves into the inbox
+   * of the first agent that writes presence under that handle or id. The
+   * mailbox lives as long as the room and is capped (`mailboxMaxLen`).
+   */
+  mailbox?: boolean;
 }
 
 /** Longest accepted event type. */
@@ -130,16 +137,19 @@ export class Room {
     const cap = this.config.maxPayloadBytes;
     if (cap > 0 && size > cap) throw new PayloadTooLargeError(size, cap);
     const recipient = input.inbox && event.to !== "" && !event.to.includes(":") ? event.to : "";
+    const kept = recipient !== "" && input.mailbox === true;
     const keys = recipient === ""
       ? this.keys.core
+      : kept
+      ? [...this.keys.core, this.keys.mailbox(recipient), this.keys.mailboxIndex]
       : [...this.keys.core, this.keys.inbox(recipient), this.keys.inboxRecipients];
     const { id, timestamp } = decodePublishReply(
       await this.redis.evalScript(PUBLISH, keys, [
         this.config.streamTtlMs,
         this.config.streamMaxLen,
         recipient,
-        this.config.inboxMaxLen,
-        this.config.inboxTtlMs,
+        kept ? this.config.mailboxMaxLen : this.config.inboxMaxLen,
+        kept ? this.config.streamTtlMs : this.config.inboxTtlMs,
         ...fields,
       ]),
     );

@@ -27,6 +27,10 @@ import windowAckSource from "./lua/window_ack.lua" with { type: "text" };
 import windowActivateSource from "./lua/window_activate.lua" with { type: "text" };
 import windowFinishSource from "./lua/window_finish.lua" with { type: "text" };
 import workSetSource from "./lua/work_set.lua" with { type: "text" };
+import absence from "./lua/_absence.lua" with { type: "text" };
+import leaseBreakSource from "./lua/lease_break.lua" with { type: "text" };
+import taskStealSource from "./lua/task_steal.lua" with { type: "text" };
+import presenceClearSource from "./lua/presence_clear.lua" with { type: "text" };
 import coordSnapshotSource from "./lua/coord_snapshot.lua" with { type: "text" };
 
 /** Appends an event and re-arms the stream TTL (see `lua/publish.lua`). */
@@ -91,4 +95,17 @@ export const WORK_SET: LuaScript = { name: "work_set", source: lib + workSetSour
 export const COORD_SNAPSHOT: LuaScript = {
   name: "coord_snapshot",
   source: withCoord(coordSnapshotSource),
+};
+
+/** Removes presence and records when it ended (see `lua/presence_clear.lua`). */
+export const PRESENCE_CLEAR: LuaScript = { name: "presence_clear", source: presenceClearSource };
+/** Breaks the lease of an absent owner (see `lua/lease_break.lua`). */
+export const LEASE_BREAK: LuaScript = {
+  name: "lease_break",
+  source: lib + coord + absence + leaseBreakSource,
+};
+/** Takes over the claim of an absent holder (see `lua/task_steal.lua`). */
+export const TASK_STEAL: LuaScript = {
+  name: "task_steal",
+  source: lib + absence + taskStealSource,
 };

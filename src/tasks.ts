@@ -18,15 +18,18 @@ import { InvalidValueError } from "./errors.ts";
 import { DAY_MS } from "./limits.ts";
 import type { AgentIdentity } from "./identity.ts";
 import { type Room, validateEventType, validateStreamId } from "./room.ts";
-import { CLAIM, COMPLETE, INDEX_TASKS, LIVE_CLAIMS, RELEASE } from "./scripts.ts";
+import { CLAIM, COMPLETE, INDEX_TASKS, LIVE_CLAIMS, RELEASE, TASK_STEAL } from "./scripts.ts";
+import { oneLine } from "./sanitize.ts";
 import {
   type ClaimResult,
   type CompleteResult,
   decodeClaimReply,
   decodeCompleteReply,
   decodeReleaseReply,
+  decodeStealReply,
   intReply,
   type ReleaseResult,
+  type StealResult,
   textsReply,
 } from "./replies.ts";
 
@@ -49,7 +52,7 @@ export const MAX_CLAIM_TTL_MS: number = DAY_MS;
 /** Default claim lease. */
 export const DEFAULT_CLAIM_TTL_MS = 5 * 60_000;
 
-export type { ClaimResult, CompleteResult, ReleaseResult } from "./replies.ts";
+export type { ClaimResult, CompleteResult, ReleaseResult, StealResult } from "./replies.ts";
 
 /** Where a task stands. */
 export type TaskState =
@@ -164,6 +167,80 @@ export async function claimTask(
     options.agent.session_id,
   ]);
   return decodeClaimReply(reply);
+}
+
+/** What {@linkcode stealTask} needs. */
+export interface StealTaskOptions {
+  /** The task. */
+  taskId: string;
+  /** Who takes it over. */
+  agent: AgentIdentity;
+  /** The new claim's lease. @default 5 minutes */
+  ttlMs?: number;
+  /** Why (one line, optional; audited and sent to the former holder). */
+  reason?: string;
+  /** How long the holder must have been absent. @default the room's presence TTL */
+  graceMs?: number;
+  /** Skip the grace period (still refused while the holder is present; audited). */
+  now?: boolean;
+}
+
+/**
+ * Takes over a claimed task whose holder has no live presence and has been
+ * absent longer than the grace period (or at once with `now`). One atomic
+ * script moves the claim, writes `TASK_STOLEN` addressed to the former
+ * holder and copies it into its inbox; of concurrent stealers exactly one
+ * succeeds.
+ *
+ * @param room the room
+ * @param options task id, agent, TTL, reason, grace, `now`
+ * @returns the outcome
+ * @throws {InvalidValueError} for a malformed id, TTL, reason or grace period
+ */
+export async function stealTask(room: Room, options: StealTaskOptions): Promise<StealResult> {
+  const id = validateStreamId(options.taskId);
+  const ttl = checkTtl(options.ttlMs ?? DEFAULT_CLAIM_TTL_MS);
+  const reason = oneLine(options.reason ?? "").trim();
+  if (Array.from(reason).length > 500) {
+    throw new InvalidValueError("Invalid reason: longer than 500 characters");
+  }
+  const grace = options.graceMs ?? room.config.presenceTtlMs;
+  if (!Number.isSafeInteger(grace) || grace < 0) {
+    throw new InvalidValueError(`Invalid grace period: ${grace} ms`);
+  }
+  const { config } = room;
+  for (;;) {
+    const holder = await room.redis.call(["GET", room.keys.taskOwner(id)]);
+    if (typeof holder !== "string") {
+      const done = await room.redis.call(["HEXISTS", room.keys.done, id]);
+      return { outcome: done === 1 ? "done" : "not_held" };
+    }
+    const result = decodeStealReply(
+      await room.redis.evalScript(TASK_STEAL, [
+        ...taskKeys(room, id),
+        room.keys.presenceIndex,
+        room.keys.presenceEnds,
+        room.keys.inbox(holder),
+        room.keys.inboxRecipients,
+      ], [
+        id,
+        options.agent.agent_id,
+        ttl,
+        config.streamTtlMs,
+        config.streamMaxLen,
+        options.agent.handle,
+        options.agent.session_id,
+        holder,
+        grace,
+        options.now ? "1" : "0",
+        reason,
+        config.inboxMaxLen,
+        config.inboxTtlMs,
+      ]),
+      holder,
+    );
+    if (result.outcome !== "changed") return result;
+  }
 }
 
 /**
@@ -290,22 +367,39 @@ export async function openTasks(room: Room, count: number): Promise<RoomEvent[]>
 }
 
 /**
+ * Live claims: task id, holder and expiry (Unix ms, server clock), soonest
+ * expiry first.
+ *
+ * @param room the room
+ */
+export async function liveClaims(
+  room: Room,
+): Promise<{ task_id: string; owner: string; expires_at: number }[]> {
+  const flat = textsReply(
+    LIVE_CLAIMS,
+    await room.redis.evalScript(LIVE_CLAIMS, [room.keys.claims], []),
+  );
+  const ids = flat.filter((_, i) => i % 2 === 0);
+  if (ids.length === 0) return [];
+  const owners = await room.redis.pipeline(ids.map((id) => ["GET", room.keys.taskOwner(id)]));
+  const out: { task_id: string; owner: string; expires_at: number }[] = [];
+  ids.forEach((id, i) => {
+    const owner = owners[i];
+    if (typeof owner === "string") {
+      out.push({ task_id: id, owner, expires_at: Number(flat[2 * i + 1]) });
+    }
+  });
+  return out;
+}
+
+/**
  * Live claims per agent (the "claim load" shown by `who`).
  *
  * @param room the room
  * @returns agent id → number of live claims
  */
 export async function claimLoad(room: Room): Promise<Map<string, number>> {
-  const flat = textsReply(
-    LIVE_CLAIMS,
-    await room.redis.evalScript(LIVE_CLAIMS, [room.keys.claims], []),
-  );
-  const ids = flat.filter((_, i) => i % 2 === 0);
   const load = new Map<string, number>();
-  if (ids.length === 0) return load;
-  const owners = await room.redis.pipeline(ids.map((id) => ["GET", room.keys.taskOwner(id)]));
-  for (const owner of owners) {
-    if (typeof owner === "string") load.set(owner, (load.get(owner) ?? 0) + 1);
-  }
+  for (const c of await liveClaims(room)) load.set(c.owner, (load.get(c.owner) ?? 0) + 1);
   return load;
 }

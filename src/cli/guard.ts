@@ -15,13 +15,18 @@ import type { Room } from "../room.ts";
 import { terminalText } from "../sanitize.ts";
 import { UsageError } from "./_args.ts";
 import type { Command, Context } from "./_context.ts";
-import { conflictText, idArg, left, resourcesArg } from "./_coord.ts";
+import { conflictText, idArg, left, presenceJson, resourcesArg } from "./_coord.ts";
+import { type HolderPresence, presenceView } from "../presence.ts";
 import { conflictError } from "./errors.ts";
 
-function unsafeText(v: Exclude<GuardVerdict, { safe: true }>, me: string): string {
+function unsafeText(
+  v: Exclude<GuardVerdict, { safe: true }>,
+  me: string,
+  holder?: HolderPresence,
+): string {
   switch (v.reason) {
     case "conflict":
-      return `unsafe: ${conflictText(v.conflict, me)}`;
+      return `unsafe: ${conflictText(v.conflict, me, holder)}`;
     case "lease_missing":
       return `unsafe: lease ${v.leaseId} expired or was released; acquire the resources again ` +
         `with 'agentroom lease acquire'`;
@@ -229,10 +234,19 @@ export const guard: Command = {
       } else ctx.out.line("safe");
       return 0;
     }
-    const message = unsafeText(verdict, agent.agent_id);
+    const holder = verdict.reason === "conflict"
+      ? (await presenceView(room)).of({ owner: verdict.conflict.owner })
+      : undefined;
+    const message = unsafeText(verdict, agent.agent_id, holder);
     if (ctx.json) {
       const { safe: _, checkedAt, ...why } = verdict;
-      ctx.out.json({ safe: false, error: message, ...why, checked_at: checkedAt });
+      ctx.out.json({
+        safe: false,
+        error: message,
+        ...why,
+        ...(holder ? { holder_presence: presenceJson(holder) } : {}),
+        checked_at: checkedAt,
+      });
     }
     throw conflictError(message);
   },

@@ -71,6 +71,9 @@ export const inbox: Command = {
     const me = ctx.identity;
     const room = await ctx.room();
     const recipient = me.agent_id;
+    // a presence write first: it moves what waited in the mailbox of this
+    // handle or id into the inbox (`inbox --all` only reads)
+    if (!ctx.bool("all")) await refreshPresence(room, me);
     const entries = ctx.bool("all")
       ? await inboxHistory(room, { recipient, count })
       : await unreadInbox(room, { recipient, count });
@@ -84,10 +87,8 @@ export const inbox: Command = {
     } else for (const entry of entries) printEvent(ctx, entry.event);
     const last = entries.at(-1);
     if (!ctx.bool("all")) {
-      // reading unread messages marks them read: a write, so it counts as presence;
-      // `inbox --all` only reads
+      // reading unread messages marks them read
       if (last) await markInboxRead(room, { recipient, inboxId: last.inbox_id });
-      await refreshPresence(room, me);
     }
     return 0;
   },

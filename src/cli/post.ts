@@ -5,6 +5,7 @@
  */
 import { decodePayload } from "../codec.ts";
 import { AgentroomError } from "../errors.ts";
+import { MAX_HANDLE_LENGTH, sanitizeHandle } from "../identity.ts";
 import { heartbeat, joinDescription, refreshPresence, roster } from "../presence.ts";
 import { validateEventType, validateStreamId } from "../room.ts";
 import { resolveTarget } from "../targets.ts";
@@ -44,6 +45,7 @@ export const post: Command = {
     const agent = ctx.identity;
     const room = await ctx.room();
     let to = "";
+    let mailbox = false;
     const rawTo = ctx.flag("to");
     if (rawTo !== undefined) {
       const target = resolveTarget(rawTo, await roster(room));
@@ -54,20 +56,47 @@ export const post: Command = {
         );
       }
       if (target.kind === "verbatim" && target.reason === "no-match") {
-        ctx.out.warn(`no live agent matches --to ${JSON.stringify(rawTo)}; posting verbatim`);
+        mailbox = isMailboxName(target.to);
+        if (!mailbox) {
+          ctx.out.warn(
+            `no live agent matches --to ${JSON.stringify(rawTo)} and it is not a valid handle; ` +
+              `posting verbatim`,
+          );
+        }
       }
       to = target.to;
     }
     advise(ctx, type, payload, rawTo);
-    const event = await room.publish({ type, agent, payload, to, reply_to: replyTo, inbox: true });
+    const event = await room.publish({
+      type,
+      agent,
+      payload,
+      to,
+      reply_to: replyTo,
+      inbox: true,
+      mailbox,
+    });
     const label = labelOf(payload);
     if (label !== "") await heartbeat(room, { identity: agent, description: label });
     else await refreshPresence(room, agent);
-    if (ctx.json) ctx.out.json(eventJson(event));
-    else ctx.out.line(`posted ${event.type} as ${agent.agent_id} (entry ${event.id})`);
+    if (ctx.json) ctx.out.json(mailbox ? { ...eventJson(event), mailbox: to } : eventJson(event));
+    else {
+      ctx.out.line(
+        `posted ${event.type} as ${agent.agent_id} (entry ${event.id})` +
+          (mailbox
+            ? `; no live agent is ${to}: kept in the mailbox of handle ${to}, ` +
+              `delivered to the first agent that joins as ${to}`
+            : ""),
+      );
+    }
     return 0;
   },
 };
+
+/** A no-match destination kept in a mailbox: a valid handle or agent id. */
+function isMailboxName(name: string): boolean {
+  return name.length <= MAX_HANDLE_LENGTH && sanitizeHandle(name) === name;
+}
 
 function labelOf(payload: unknown): string {
   if (payload === null || typeof payload !== "object" || Array.isArray(payload)) return "";

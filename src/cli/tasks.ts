@@ -6,7 +6,9 @@
  */
 import { decodePayload } from "../codec.ts";
 import { NotFoundError } from "../errors.ts";
-import { conflictError } from "./errors.ts";
+import { conflictError, refusedError } from "./errors.ts";
+import { graceFlag } from "./lease.ts";
+import { minutes } from "./_coord.ts";
 import { refreshPresence } from "../presence.ts";
 import { validateStreamId } from "../room.ts";
 import { terminalText } from "../sanitize.ts";
@@ -19,6 +21,7 @@ import {
   openTasks,
   registerTask,
   releaseTask,
+  stealTask,
   taskState,
 } from "../tasks.ts";
 import { intFlag, parseDuration, UsageError } from "./_args.ts";
@@ -136,20 +139,33 @@ export const open: Command = {
 export const claim: Command = {
   name: "claim",
   summary: "claim a task (exactly one agent wins; the claim lapses after --ttl)",
-  usage: "claim <task-id> [--ttl 5m] [--force]",
+  usage: "claim <task-id> [--ttl 5m] [--force] [--steal [--now] [--reason R] [--grace D]]",
   details: [
     "Exit 0: you hold the task (claiming your own task again renews it).",
     "Exit 3: someone else holds it, it is done, or its prerequisite is unmet: move on.",
     "Exit 1: no such task.",
+    "--steal takes over a task whose holder has no live presence and has been absent longer",
+    "than --grace (default: the presence TTL, 15m); --now skips the grace period. Audited",
+    "(TASK_STOLEN) and sent to the former holder's inbox; exit 3 while the holder is present",
+    "or within the grace period. (--force only skips the prerequisite gate.)",
   ],
   examples: [
     "claim 1763700000000-0",
     "claim 1763700000000-0 --ttl 30m",
     "claim 1763700000000-0 --force",
+    `claim 1763700000000-0 --steal --reason "holder crashed"`,
   ],
   flags: {
     ttl: { type: "string", value: "DURATION", help: "lease length, up to 24h (default 5m)" },
     force: { type: "boolean", help: "skip the prerequisite gate" },
+    steal: { type: "boolean", help: "take over the claim of an absent holder" },
+    now: { type: "boolean", help: "with --steal: skip the grace period (audited)" },
+    reason: { type: "string", value: "TEXT", help: "with --steal: why (sent to the holder)" },
+    grace: {
+      type: "string",
+      value: "DURATION",
+      help: "with --steal: how long the holder must be absent (default: the presence TTL)",
+    },
   },
   args: { min: 1, max: 1, what: "<task-id>" },
   run: async (ctx) => {
@@ -162,6 +178,13 @@ export const claim: Command = {
         "claim",
       );
     }
+    const steal = ctx.bool("steal");
+    for (const flag of ["now", "reason", "grace"]) {
+      if (!steal && ctx.line.values[flag] !== undefined) {
+        throw new UsageError(`--${flag} only applies with --steal`, "claim");
+      }
+    }
+    if (steal) return await stealCommand(ctx, id, ttlMs);
     const agent = ctx.identity;
     const room = await ctx.room();
     const result = await claimTask(room, { taskId: id, agent, ttlMs, force: ctx.bool("force") });
@@ -195,6 +218,64 @@ export const claim: Command = {
     }
   },
 };
+
+async function stealCommand(ctx: Context, id: string, ttlMs: number): Promise<number> {
+  const reason = ctx.flag("reason") ?? "";
+  // deno-lint-ignore no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(reason) || Array.from(reason.trim()).length > 500) {
+    throw new UsageError("--reason must be one line of at most 500 characters", "claim");
+  }
+  const graceMs = graceFlag(ctx, "claim");
+  const agent = ctx.identity;
+  const room = await ctx.room();
+  await refreshPresence(room, agent);
+  const r = await stealTask(room, {
+    taskId: id,
+    agent,
+    ttlMs,
+    reason,
+    graceMs,
+    now: ctx.bool("now"),
+  });
+  switch (r.outcome) {
+    case "stolen":
+      if (ctx.json) {
+        ctx.out.json({
+          task_id: id,
+          outcome: "stolen",
+          owner: agent.agent_id,
+          former_owner: r.formerOwner,
+          expiresAt: r.expiresAt,
+          auditId: r.auditId,
+        });
+      } else {
+        ctx.out.line(
+          `took over task ${id} from ${terminalText(r.formerOwner)} as ${agent.agent_id} (lease ${
+            formatDuration(ttlMs)
+          }); ${terminalText(r.formerOwner)} is told in its inbox`,
+        );
+      }
+      return 0;
+    case "not_held":
+      throw conflictError(`task ${id} is not claimed by anyone; claim it without --steal`);
+    case "done":
+      throw conflictError(`task ${id} is already done; pick another task`);
+    case "own":
+      throw refusedError(`task ${id} is already yours; claim it without --steal to renew`);
+    case "present":
+      throw conflictError(
+        `cannot take over task ${id}: its holder ${terminalText(r.owner)} is present; ask them`,
+      );
+    case "grace":
+      throw conflictError(
+        `cannot take over task ${id} yet: its holder ${terminalText(r.owner)} has been absent ${
+          minutes(r.absentMs)
+        }, less than the grace period of ${
+          formatDuration(r.graceMs)
+        }; wait, or take it at once with --now (audited)`,
+      );
+  }
+}
 
 /** `done <id> [result]` */
 export const done: Command = {

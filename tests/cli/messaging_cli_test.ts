@@ -100,15 +100,16 @@ Deno.test("post --to: ambiguous exits 1 listing candidates; nobody warns and use
   }
   assert.equal(await eventCount(repo), before, "nothing published on ambiguity");
   const none = ok(await alice.run(["post", "Q", "anyone?", "--to", "ghost", "--json"]), "ghost");
-  assert.match(none.stderr, /^warning: no live agent matches --to "ghost"; posting verbatim\n$/);
+  assert.equal(none.stderr, "");
   assert.equal(JSON.parse(none.stdout).to, "ghost");
-  assert.deepEqual(await inboxPayloads(repo, "ghost"), ["anyone?"]);
+  assert.equal(JSON.parse(none.stdout).mailbox, "ghost");
+  assert.deepEqual(await inboxPayloads(repo, "ghost"), [], "kept in a mailbox, not an inbox");
   const roomKey = ok(await alice.run(["post", "Q", "x", "--to", "lobby:main"]), "room key");
   assert.equal(roomKey.stderr, "");
   assert.deepEqual(
     (await roomKeyList(repo)).filter((k) => k.includes(":inbox:")),
-    [roomKeys({ repo, branch: "main" }).inbox("ghost")],
-    "a room key gets no inbox",
+    [],
+    "a room key gets no inbox (and ghost's message waits in a mailbox)",
   );
 });
 
@@ -116,11 +117,11 @@ Deno.test("inbox: messages sent while away show once, --all re-shows without mar
   const repo = uniqueRepo();
   const alice = agent(repo, "aaaa1111", "alice");
   const bob = agent(repo, "bbbb2222", "bob");
-  // bob has never been here: the exact id does not resolve, so it is kept verbatim,
-  // which is bob's id, so it lands in bob's inbox anyway
+  // bob has never been here: the exact id does not resolve, so it is kept in the
+  // mailbox of that id, which moves into bob's inbox when bob writes presence
   for (const text of ["first", "second"]) {
     const r = ok(await alice.run(["post", "NOTE", text, "--to", "bob-bbbb2222"]), text);
-    assert.match(r.stderr, /^warning: no live agent matches/);
+    assert.match(r.stdout, /kept in the mailbox of handle bob-bbbb2222/);
   }
   ok(await alice.run(["post", "NOTE", "for everyone"]), "broadcast");
   const first = ok(await bob.run(["inbox"]), "inbox");

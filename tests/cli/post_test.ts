@@ -59,7 +59,14 @@ Deno.test("post --to resolves a live handle, warns on no match, fails on ambigui
   assert.equal(JSON.parse(ok.stdout).to, "reviewer-dddd4444");
   const none = await alice.run(["post", "Q", "x", "--to", "ghost"]);
   assert.equal(none.code, 0);
-  assert.match(none.stderr, /^warning: no live agent matches --to "ghost"; posting verbatim\n$/);
+  assert.equal(none.stderr, "");
+  assert.match(none.stdout, /; no live agent is ghost: kept in the mailbox of handle ghost, /);
+  const bad = await alice.run(["post", "Q", "x", "--to", "not a handle"]);
+  assert.equal(bad.code, 0);
+  assert.match(
+    bad.stderr,
+    /^warning: no live agent matches --to "not a handle" and it is not a valid handle; posting verbatim\n$/,
+  );
   const amb = await alice.run(["post", "Q", "x", "--to", "builder"]);
   assert.equal(amb.code, 1);
   assert.match(amb.stderr, /ambiguous; candidates: builder-bbbb2222, builder-cccc3333/);
