@@ -10,10 +10,11 @@
  *   backup), Codex's config.toml (`--allow-network`), the pi extension, the
  *   git pre-commit hook and `.git/info/exclude`; no other command writes files
  * - `--allow-sys=hostname`: the `<host>-<ppid>` session token fallback
- * - `--allow-run=git`: `guard --staged` and `setup git` ask git (staged paths,
+ * - `--allow-run=git,xdg-open,open`: `guard --staged` and `setup git` ask git (staged paths,
  *   hooks directory), `setup claude --local` asks whether git already ignores
  *   the local settings file; only `git` may be started, and the hook path
- *   never starts a process
+ *   never starts a process; `dashboard --open` starts the desktop's browser
+ *   opener (`xdg-open`, or `open` on macOS), nothing else
  *
  * @module
  */
@@ -23,5 +24,5 @@ export const RUN_PERMISSIONS: readonly string[] = [
   "--allow-read",
   "--allow-write",
   "--allow-sys=hostname",
-  "--allow-run=git",
+  "--allow-run=git,xdg-open,open",
 ];

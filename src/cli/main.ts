@@ -12,6 +12,7 @@ import { findCommand, parseCommandArgs, UsageError } from "./_args.ts";
 import { type CliIo, type Command, Context } from "./_context.ts";
 import { type Output, outputTo } from "./_output.ts";
 import { commandHelp, rootHelp } from "./help.ts";
+import { dashboard } from "./dashboard.ts";
 import { guard } from "./guard.ts";
 import { hook } from "./hook.ts";
 import { lease } from "./lease.ts";
@@ -56,6 +57,7 @@ export const COMMANDS: readonly Command[] = [
   windowCommand,
   work,
   status,
+  dashboard,
   hook,
   setup,
   version,
