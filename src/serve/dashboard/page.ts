@@ -346,18 +346,30 @@ export const APP_JS = String.raw`"use strict";
       askNodes.set(e.id, item);
       return item;
     });
-    $("ask-list").replaceChildren.apply($("ask-list"), items);
+    // the same asks in the same order: leave the list alone (a re-attached input loses focus)
+    var list = $("ask-list");
+    var same = list.children.length === items.length && items.every(function (n, i) { return list.children[i] === n; });
+    if (!same) list.replaceChildren.apply(list, items);
     $("ask-count").textContent = String(mine.length);
   }
   function breakLease(l) {
     var reason = window.prompt("Break the lease on " + l.resources.join(", ") + " held by " + l.owner + "? Reason:", "holder is gone");
     if (reason === null) return;
-    api("/api/break", null, { lease_id: l.id, reason: reason }).then(function (v) {
+    sendBreak(l, reason, false);
+  }
+  function sendBreak(l, reason, now) {
+    api("/api/break", null, { lease_id: l.id, reason: reason, now: now }).then(function (v) {
       var r = v.result;
+      if (r.outcome === "grace" && !now) {
+        var why = "The holder has been absent " + left(r.absentMs) + " of the " + left(r.graceMs) + " grace period.";
+        if (window.confirm(why + " Break it now anyway?")) return sendBreak(l, reason, true);
+        notice("not broken: " + why);
+        return;
+      }
       var text = r.outcome === "broken" ? "lease broken" :
         r.outcome === "present" ? "refused: the holder is present" :
-        r.outcome === "grace" ? "refused: the holder has been absent " + left(r.absentMs) + " of the " + left(r.graceMs) + " grace period" :
-        r.outcome === "own" ? "refused: the lease is yours" : "the lease is gone";
+        r.outcome === "own" ? "refused: the lease is yours" :
+        r.outcome === "grace" ? "refused: grace period" : "the lease is gone";
       notice(text);
       refresh();
     }, function (err) { notice("break failed: " + err.message); });
