@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import type { Page } from "puppeteer-core";
-import { roomConfig } from "../../src/config.ts";
+import { LOBBY, roomConfig } from "../../src/config.ts";
 import { acquireLease } from "../../src/coordination/leases.ts";
 import { resolveIdentity } from "../../src/identity.ts";
 import { heartbeat } from "../../src/presence.ts";
@@ -15,6 +15,7 @@ import { connectRedis } from "../../src/redis/connect.ts";
 import { parseRedisUrl } from "../../src/redis/url.ts";
 import { Room } from "../../src/room.ts";
 import { launchBrowser, SKIP_BROWSER } from "../support/browser.ts";
+import { buildBusyRoom } from "../support/busy_room.ts";
 import { agent, ok, type Running, startProcess } from "../support/cli.ts";
 import { until } from "../support/poll.ts";
 import { closedPort, shared, uniqueRepo, withRedis } from "../support/redis.ts";
@@ -70,6 +71,7 @@ async function waitText(page: Page, selector: string, pattern: RegExp, what: str
 
 const shots = Deno.env.get("AGENTROOM_SCREENSHOTS") ??
   await Deno.makeTempDir({ prefix: "agentroom-dashboard-shots-" });
+if (!SKIP_BROWSER) console.log(`dashboard screenshots: ${shots}`);
 
 Deno.test(
   "dashboard in Chromium: token, live feed, leases, posting, hostile text, screenshots",
@@ -255,7 +257,47 @@ Deno.test(
       dash.run.interrupt();
       assert.equal((await dash.run.done()).code, 0);
       await redis.close();
-      console.log(`dashboard screenshots: ${shots}`);
+    }
+  },
+);
+
+Deno.test(
+  "dashboard in Chromium: every panel of a busy room (the README screenshot)",
+  options,
+  async () => {
+    const repo = uniqueRepo("demo");
+    const redis = await connectRedis(parseRedisUrl(shared.url));
+    const room = new Room(redis, roomConfig({ repo, branch: "main" }));
+    const human = resolveIdentity("human-ada", "human1");
+    const busy = await buildBusyRoom(room, new Room(redis, roomConfig(LOBBY)), human);
+    const dash = await startDashboard(repo);
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.browser.newPage();
+      await page.goto(dash.url);
+      await waitText(page, "#status", /^live$/, "live");
+      await waitText(page, "#who-count", /^4$/, "four agents");
+      assert.match(await text(page, "#who-rows"), /carol.*reviewer: PR queue/);
+      await waitText(page, "#lease-count", /^3$/, "three leases");
+      assert.match(await text(page, "#lease-rows"), /token refresh rewrite.*path:src\/auth.*alice/);
+      await waitText(page, "#window-rows", /schema migration.*carol.*active\d+m/, "the window");
+      const tasks = await text(page, "#task-lists");
+      assert.match(tasks, /open \(1\).*retry flaky e2e/);
+      assert.match(tasks, /claimed \(1\)REVIEWcarol.*refresh tokens on 401.*— \d+m/);
+      assert.match(tasks, /done \(1\).*approved/);
+      assert.match(await text(page, "#work-rows"), /bobblockedlogin/);
+      assert.equal(await text(page, "#work-count"), "3");
+      await waitText(page, "#ask-list", /rotate the staging signing key/, "the ask for the human");
+      await waitText(page, "#lobby-list", /auth refresh in progress/, "the lobby note");
+      await page.click(`#feed-spacer .row[data-id="${busy.threadRootId}"]`);
+      const thread = await waitText(page, "#thread-view", /thanks, wiring it now/, "the thread");
+      assert.match(thread, /which endpoint.*POST \/auth\/refresh.*thanks, wiring it now/);
+      await page.screenshot({ path: `${shots}/dashboard-busy.png`, fullPage: true });
+    } finally {
+      await browser.close();
+      dash.run.interrupt();
+      await dash.run.done();
+      await redis.close();
     }
   },
 );

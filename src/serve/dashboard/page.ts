@@ -39,6 +39,7 @@ export function indexHtml(token: string): string {
   <section id="leases"><h2>Leases <span class="count" id="lease-count"></span></h2><table><thead><tr><th>purpose</th><th>resources</th><th>holder</th><th>expires in</th><th></th></tr></thead><tbody id="lease-rows"></tbody></table></section>
   <section id="windows"><h2>Quiet windows <span class="count" id="window-count"></span></h2><table><thead><tr><th>purpose</th><th>resources</th><th>holder</th><th>state</th><th>ends in</th></tr></thead><tbody id="window-rows"></tbody></table></section>
   <section id="tasks"><h2>Tasks</h2><div id="task-lists"></div></section>
+  <section id="work"><h2>Work <span class="count" id="work-count"></span></h2><table><thead><tr><th>agent</th><th>state</th><th>scope</th><th>summary</th></tr></thead><tbody id="work-rows"></tbody></table></section>
   <section id="asks"><h2>Asks for you <span class="count" id="ask-count"></span></h2><div id="ask-list"></div></section>
   <section id="compose"><h2>Post as <span id="me-handle"></span></h2>
     <form id="post-form">
@@ -98,6 +99,8 @@ th { font-weight: 600; color: #4a5563; }
 #feed-viewport { position: relative; height: 420px; overflow-y: auto; border: 1px solid #eef0f3; }
 #feed-spacer { position: relative; }
 .row { position: absolute; left: 0; right: 0; height: 22px; line-height: 22px; padding: 0 6px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; cursor: pointer; border-bottom: 1px solid #f3f4f6; }
+.work-blocked td:nth-child(2), .work-failed td:nth-child(2) { color: #c62828; font-weight: 600; }
+.work-completed td:nth-child(2) { color: #2e7d32; }
 .row:hover { background: #eef4ff; }
 .row .t { color: #8a94a3; margin-right: 6px; }
 .row .ty { font-weight: 600; margin-right: 6px; }
@@ -254,6 +257,7 @@ export const APP_JS = String.raw`"use strict";
     renderLeases();
     renderWindows();
     renderTasks();
+    renderWork();
     renderAsks();
     scheduleWake();
   }
@@ -317,6 +321,13 @@ export const APP_JS = String.raw`"use strict";
       done.appendChild(el("div", "item", el("span", "mono muted", d.id + " "), oneLine(d.result, 200)));
     });
     box.replaceChildren(open, claimed, done);
+  }
+  function renderWork() {
+    var rows = state.work.map(function (w) {
+      return el("tr", "work-" + w.state, td(oneLine(w.agent_handle || w.agent_id)), td(oneLine(w.state)), td(oneLine(w.scope)), td(oneLine(w.summary)));
+    });
+    $("work-rows").replaceChildren.apply($("work-rows"), rows);
+    $("work-count").textContent = String(state.work_count);
   }
   function isMine(e) {
     return state && e.type === "ASK" && (e.to === state.human.agent_id || e.to === state.human.handle);

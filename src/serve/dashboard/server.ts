@@ -229,6 +229,7 @@ async function snapshot(room: Room, human: AgentIdentity): Promise<Record<string
     windows: status.windows,
     window_count: status.window_count,
     work: status.work,
+    work_count: status.work_count,
     tasks: { open: status.open_tasks, claimed, done, done_count: doneCount },
   };
 }
