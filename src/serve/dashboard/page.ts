@@ -101,6 +101,7 @@ th { font-weight: 600; color: #4a5563; }
 .row { position: absolute; left: 0; right: 0; height: 22px; line-height: 22px; padding: 0 6px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; cursor: pointer; border-bottom: 1px solid #f3f4f6; }
 .work-blocked td:nth-child(2), .work-failed td:nth-child(2) { color: #c62828; font-weight: 600; }
 .work-completed td:nth-child(2) { color: #2e7d32; }
+.row.alert { background: #fdecea; }
 .row:hover { background: #eef4ff; }
 .row .t { color: #8a94a3; margin-right: 6px; }
 .row .ty { font-weight: 600; margin-right: 6px; }
@@ -124,6 +125,8 @@ export const APP_JS = String.raw`"use strict";
   var token = params.get("token") || "";
   var roomName = params.get("room") || "";
   var ROW = 22;
+  // breaks, steals, conflicts, bypasses and failures stand out in the feed
+  var ALERT = /BROKEN|STOLEN|CONFLICT|BYPASS|FAILED|EXPIRED|LAPSED/;
   var PAGE = 1000;
   var state = null;
   var offset = 0;
@@ -474,7 +477,7 @@ export const APP_JS = String.raw`"use strict";
     if (!exhausted && !loadingOlder && last >= view.length - 5 && events.length > 0 && view.length === events.length) loadOlder();
   }
   function row(e, i) {
-    var r = el("div", "row", el("span", "t", time(e.timestamp)), el("span", "ty", oneLine(e.type, 64)), el("span", "ag", oneLine(short(e.agent_id))));
+    var r = el("div", ALERT.test(e.type) ? "row alert" : "row", el("span", "t", time(e.timestamp)), el("span", "ty", oneLine(e.type, 64)), el("span", "ag", oneLine(short(e.agent_id))));
     if (e.to) r.appendChild(el("span", "to", "\u2192 " + oneLine(short(e.to))));
     if (e.reply_to) r.appendChild(el("span", "muted", "\u21b3 "));
     r.appendChild(document.createTextNode(oneLine(e.payload)));
