@@ -50,7 +50,7 @@ export const SOURCE_RUN_PERMISSIONS: readonly string[] = [
   "--allow-read",
   "--allow-write",
   "--allow-sys=hostname",
-  "--allow-run=git",
+  "--allow-run=git,xdg-open,open",
 ];
 
 /** Where a settings file lives. */

@@ -408,6 +408,14 @@ Deno.test(
       await server.status;
       await waitText(page, "#status", /Redis unavailable/, "the outage");
       assert.match(await text(page, "#banner"), /Redis unavailable/);
+      await page.type("#post-text", "during the outage");
+      await page.click("#post-send");
+      await waitText(
+        page,
+        "#post-result.err",
+        /Redis unavailable|Cannot reach Redis/,
+        "the failed post",
+      );
       await page.screenshot({ path: `${shots}/dashboard-redis-down.png` });
       server = startRedisOn(port);
       await waitText(page, "#status", /^live$/, "the recovery");
@@ -418,6 +426,8 @@ Deno.test(
           payload: "after the outage",
         }));
       await waitText(page, "#feed-spacer", /after the outage/, "an event after the recovery");
+      await page.click("#post-send"); // the text is still there; the page's own requests recover too
+      await waitText(page, "#post-result", /posted NOTE/, "the post after the recovery");
       // the restarted Redis kept nothing: the room exists again once written
       assert.equal(
         await page.$eval("#banner", (e) => (e as Dom).hidden),

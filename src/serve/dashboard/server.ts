@@ -155,7 +155,10 @@ class SharedPort {
     try {
       return await fn(await pending);
     } catch (error) {
-      if (isRedisDown(error) && this.#port === pending) {
+      // input errors leave the connection alone; anything else may have broken it
+      const input = error instanceof InvalidValueError || error instanceof NotFoundError ||
+        error instanceof SyntaxError;
+      if (!input && this.#port === pending) {
         this.#port = undefined;
         pending.then((p) => p.close()).catch(() => {});
       }
