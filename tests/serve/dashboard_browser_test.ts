@@ -136,7 +136,7 @@ Deno.test(
           agent: holder,
           resources: ["path:src/auth"],
           purpose: "refactor auth",
-          ttlMs: 3_000,
+          ttlMs: 6_000,
         });
         assert.equal(result.outcome, "acquired");
         const id = result.outcome === "acquired" ? result.lease.id : "";

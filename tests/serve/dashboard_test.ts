@@ -246,3 +246,23 @@ Deno.test("dashboard cli: usage errors exit 2 with one line and write nothing", 
   }
   assert.equal(await roomKeyCount(repo), 0);
 });
+
+Deno.test("dashboard http: bound beyond loopback, any Host is served, still only with the token", async () => {
+  const dash = startDashboard({
+    connect: () => connectRedis(parseRedisUrl(shared.url)),
+    room: { repo: uniqueRepo("dashhost"), branch: "main" },
+    human,
+    host: "0.0.0.0",
+  });
+  try {
+    assert.match(dash.url, /^http:\/\/0\.0\.0\.0:\d+\/\?token=[0-9a-f]{32}$/);
+    assert.match(await rawGet(dash.port, `/?token=${dash.token}`, `box.lan:${dash.port}`), / 200 /);
+    assert.match(await rawGet(dash.port, `/`, `box.lan:${dash.port}`), / 401 /);
+    assert.match(
+      await rawGet(dash.port, `/?token=${"f".repeat(32)}`, `box.lan:${dash.port}`),
+      / 403 /,
+    );
+  } finally {
+    await dash.shutdown();
+  }
+});
