@@ -233,6 +233,41 @@ Deno.test(
         },
       );
 
+      await t.step("breaks the lease of an absent holder (grace period, then now)", async () => {
+        const bob = resolveIdentity("bob", "s-bob");
+        const lease = await acquireLease(room, {
+          agent: bob,
+          resources: ["path:vendor"],
+          purpose: "vendoring",
+          ttlMs: 600_000,
+        });
+        assert.equal(lease.outcome, "acquired");
+        const id = lease.outcome === "acquired" ? lease.lease.id : "";
+        const row = `#lease-rows tr[data-lease="${id}"]`;
+        await waitText(page, row, /vendoring/, "bob's lease");
+        assert.match(await text(page, row), /bob \(absent\)/);
+        const dialogs: string[] = [];
+        const answer = (
+          d: { type(): string; message(): string; accept(text?: string): Promise<void> },
+        ) => {
+          dialogs.push(`${d.type()}: ${d.message()}`);
+          return d.type() === "prompt" ? d.accept("bob left hours ago") : d.accept();
+        };
+        page.on("dialog", answer);
+        try {
+          await page.click(`${row} button`);
+          await waitText(page, "#banner", /lease broken/, "the break's result");
+        } finally {
+          page.off("dialog", answer);
+        }
+        assert.match(dialogs[0]!, /^prompt: Break the lease on path:vendor/);
+        assert.match(dialogs[1]!, /^confirm: The holder has been absent .* grace period/);
+        const audit = (await room.recent(10)).find((e) => e.type === "LEASE_BROKEN");
+        assert.equal(audit?.agent_handle, "human-ada");
+        assert.equal(audit?.to, bob.agent_id);
+        await until("the lease gone from the page", async () => (await page.$(row)) === null);
+      });
+
       await t.step("filters and search narrow the feed", async () => {
         await page.select("#filter-type", "ASK");
         await waitText(page, "#feed-count", /^1 of \d+$/, "one ask");
@@ -285,6 +320,7 @@ Deno.test(
       assert.match(tasks, /open \(1\).*retry flaky e2e/);
       assert.match(tasks, /claimed \(1\)REVIEWcarol.*refresh tokens on 401.*— \d+m/);
       assert.match(tasks, /done \(1\).*approved/);
+      assert.ok(!/absent/.test(await text(page, "#task-lists")), "carol is here");
       assert.match(await text(page, "#work-rows"), /bobblockedlogin/);
       assert.equal(await text(page, "#work-count"), "3");
       await waitText(page, "#ask-list", /rotate the staging signing key/, "the ask for the human");

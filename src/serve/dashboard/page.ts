@@ -301,7 +301,7 @@ export const APP_JS = String.raw`"use strict";
   }
   function renderWindows() {
     var rows = state.windows.map(function (w) {
-      var tr = el("tr", null, td(oneLine(w.purpose)), td(oneLine(w.resources.join(", ")), "mono"), td(oneLine(handleOf(w.owner))), td(w.state));
+      var tr = el("tr", null, td(oneLine(w.purpose)), td(oneLine(w.resources.join(", ")), "mono"), td(oneLine(handleOf(w.owner)) + (present(w.owner) ? "" : " (absent)"), present(w.owner) ? "" : "absent"), td(w.state));
       tr.appendChild(el("td", null, countdown(w.expires_at)));
       return tr;
     });
@@ -317,7 +317,7 @@ export const APP_JS = String.raw`"use strict";
     });
     var claimed = el("div", null, el("h3", null, "claimed (" + t.claimed.length + ")"));
     t.claimed.forEach(function (c) {
-      claimed.appendChild(el("div", "item", el("span", "ty", oneLine(c.task.type)), el("span", "ag", oneLine(handleOf(c.owner))), oneLine(c.task.payload, 120), " \u2014 ", countdown(state.now + c.ttl_ms)));
+      claimed.appendChild(el("div", "item", el("span", "ty", oneLine(c.task.type)), el("span", present(c.owner) ? "ag" : "ag absent", oneLine(handleOf(c.owner)) + (present(c.owner) ? "" : " (absent)")), oneLine(c.task.payload, 120), " \u2014 ", countdown(state.now + c.ttl_ms)));
     });
     var done = el("div", null, el("h3", null, "done (" + t.done_count + ")"));
     t.done.forEach(function (d) {
