@@ -15,8 +15,9 @@
  *   besides it, `guard --staged` and `setup git` ask git (staged paths, hooks
  *   directory), `setup claude --local` asks whether git already ignores the
  *   local settings file, `server start` starts `redis-server` (from PATH) and
- *   `relay --tmux` asks tmux what a pane runs and shows, and types into it. The
- *   hook path never starts a process (tested)
+ *   `relay --tmux` asks tmux what a pane runs and shows, and types into it;
+ *   `dashboard --open` starts the desktop's browser opener (`xdg-open`, or
+ *   `open` on macOS). The hook path never starts a process (tested)
  *
  * @module
  */

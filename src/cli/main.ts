@@ -13,6 +13,7 @@ import { VERSION } from "../version.ts";
 import { type CliIo, type Command, Context } from "./_context.ts";
 import { type Output, outputTo } from "./_output.ts";
 import { commandHelp, rootHelp } from "./help.ts";
+import { dashboard } from "./dashboard.ts";
 import { guard } from "./guard.ts";
 import { hook } from "./hook.ts";
 import { lease } from "./lease.ts";
@@ -78,6 +79,7 @@ export const COMMANDS: readonly Command[] = [
   archive,
   rooms,
   daemon,
+  dashboard,
   hook,
   setup,
   server,
