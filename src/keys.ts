@@ -70,6 +70,12 @@ export interface RoomKeys {
   pendingAsk(agentId: string): string;
   /** Presence record of one agent. */
   presence(agentId: string): string;
+  /** Ping requests waiting for one agent's live process (a list). */
+  ping(agentId: string): string;
+  /** The answer to one ping (a list, keyed by the ping's nonce). */
+  pong(nonce: string): string;
+  /** Pending-reply ledger of one sender: message id → entry JSON (a hash). */
+  pending(agentId: string): string;
   /** Scratchpad entry. */
   scratchpad(name: string): string;
   /** Read cursor of one session. */
@@ -128,6 +134,9 @@ export function roomKeys(room: RoomCoordinates): RoomKeys {
     pendingAsk: variable("ask"),
     core: ["events", "types-seen", "catalog", "open-tasks", "done"].map(fixed),
     presence: variable("presence"),
+    ping: variable("ping"),
+    pong: variable("pong"),
+    pending: variable("pending"),
     scratchpad: variable("state"),
     cursor: variable("cursor"),
     leases: fixed("leases"),

@@ -12,7 +12,7 @@
  */
 import { UnexpectedReplyError } from "./errors.ts";
 import type { LuaScript } from "./redis/port.ts";
-import { CLAIM, COMPLETE, PUBLISH, RELEASE, ROSTER, WELCOME } from "./scripts.ts";
+import { CLAIM, COMPLETE, PRIVATE, PUBLISH, RELEASE, ROSTER, WELCOME } from "./scripts.ts";
 
 /** A script's reply with the script's name, read item by item. */
 export class ScriptReply {
@@ -152,6 +152,13 @@ export function decodePublishReply(reply: unknown): PublishReply {
   const r = new ScriptReply(PUBLISH, reply);
   r.items(3, 3);
   return { id: r.text(0), timestamp: r.int(1), inboxId: r.text(2) };
+}
+
+/** Decodes the private script's `{ inbox entry id, timestamp }`. */
+export function decodePrivateReply(reply: unknown): { id: string; timestamp: number } {
+  const r = new ScriptReply(PRIVATE, reply);
+  r.items(2, 2);
+  return { id: r.text(0), timestamp: r.int(1) };
 }
 
 /** Decodes the welcome script's `{ id, timestamp, replaced id or "" }`. */

@@ -16,6 +16,7 @@ import { guard } from "./guard.ts";
 import { hook } from "./hook.ts";
 import { lease } from "./lease.ts";
 import { leave } from "./leave.ts";
+import { pendingCommand, pingCommand } from "./liveness.ts";
 import { mcpCommand } from "./mcp.ts";
 import { askCommand, inbox, replyCommand, wait, welcome } from "./messaging.ts";
 import { post } from "./post.ts";
@@ -44,6 +45,8 @@ export const COMMANDS: readonly Command[] = [
   askCommand,
   replyCommand,
   wait,
+  pingCommand,
+  pendingCommand,
   welcome,
   register,
   catalog,

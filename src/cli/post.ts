@@ -5,6 +5,10 @@
  */
 import { decodePayload } from "../codec.ts";
 import { AgentroomError } from "../errors.ts";
+import { sendPrivate } from "../inbox.ts";
+import { recordPending, settlePending } from "../liveness.ts";
+import { MAX_ASK_TIMEOUT_MS } from "../messaging.ts";
+import { parseDuration, UsageError } from "./_args.ts";
 import { heartbeat, joinDescription, refreshPresence, roster } from "../presence.ts";
 import { validateEventType, validateStreamId } from "../room.ts";
 import { resolveTarget } from "../targets.ts";
@@ -15,16 +19,24 @@ import { eventJson } from "./_output.ts";
 export const post: Command = {
   name: "post",
   summary: "publish an event to the room",
-  usage: "post <type> [payload] [--to ID] [--reply-to ID]",
+  usage:
+    "post <type> [payload] [--to ID] [--reply-to ID] [--private] [--expect-reply [--within D]]",
   details: [
     "A payload that parses as JSON is stored as JSON; any other text is stored as a JSON string.",
     "A JSON object payload with 'role' or 'working_on' also labels your presence in 'who'.",
     "Use -- before a payload that starts with '-'.",
+    "--private (needs --to): only into the recipient's inbox, not the room's shared feed; its id",
+    "is its inbox entry id. Private means not in the feed, not confidential: anyone with access",
+    "to Redis can read it. --expect-reply (needs --to) records the message in your pending-reply",
+    "ledger ('agentroom pending'), due --within (default 10m); a post --reply-to <id> to you, or",
+    "reply, settles it.",
   ],
   examples: [
     `post NOTE "tests are green on main"`,
     `post STATUS '{"role":"reviewer","working_on":"auth refactor"}'`,
     `post QUESTION "who owns src/db?" --to reviewer`,
+    `post NOTE "your branch breaks main" --to builder --private`,
+    `post REVIEW "PR 12 ready" --to reviewer --expect-reply --within 30m`,
   ],
   flags: {
     to: {
@@ -33,6 +45,13 @@ export const post: Command = {
       help: "address one agent (live id, handle or prefix) or a room key",
     },
     "reply-to": { type: "string", value: "ID", help: "id of the event this answers" },
+    private: { type: "boolean", help: "only into the recipient's inbox, not the shared feed" },
+    "expect-reply": { type: "boolean", help: "record it in your pending-reply ledger" },
+    within: {
+      type: "string",
+      value: "DURATION",
+      help: "when the reply is due (default 10m, max 24h)",
+    },
   },
   args: { min: 1, max: 2, what: "<type> [payload]" },
   run: async (ctx: Context) => {
@@ -41,6 +60,25 @@ export const post: Command = {
     const payload = decodePayload(text);
     const replyTo = ctx.flag("reply-to");
     if (replyTo !== undefined) validateStreamId(replyTo);
+    const isPrivate = ctx.bool("private");
+    const expectReply = ctx.bool("expect-reply");
+    if ((isPrivate || expectReply) && ctx.flag("to") === undefined) {
+      throw new UsageError(
+        `--${isPrivate ? "private" : "expect-reply"} needs --to <agent>`,
+        "post",
+      );
+    }
+    const withinText = ctx.flag("within");
+    if (withinText !== undefined && !expectReply) {
+      throw new UsageError("--within goes with --expect-reply", "post");
+    }
+    const withinMs = withinText === undefined ? 10 * 60_000 : parseDuration(withinText);
+    if (withinMs === undefined || withinMs === 0 || withinMs > MAX_ASK_TIMEOUT_MS) {
+      throw new UsageError(
+        `--within must be a duration from 1s to 24h (90s, 30m), got ${JSON.stringify(withinText)}`,
+        "post",
+      );
+    }
     const agent = ctx.identity;
     const room = await ctx.room();
     let to = "";
@@ -59,12 +97,28 @@ export const post: Command = {
       to = target.to;
     }
     advise(ctx, type, payload, rawTo);
-    const event = await room.publish({ type, agent, payload, to, reply_to: replyTo, inbox: true });
+    const event = isPrivate
+      ? await sendPrivate(room, { agent, to, type, payload, reply_to: replyTo })
+      : await room.publish({ type, agent, payload, to, reply_to: replyTo, inbox: true });
+    if (expectReply) {
+      await recordPending(room, {
+        sender: agent.agent_id,
+        id: event.id,
+        to,
+        type,
+        sentAt: event.timestamp,
+        withinMs,
+      });
+    }
+    if (replyTo !== undefined && to !== "") await settlePending(room, { sender: to, id: replyTo });
     const label = labelOf(payload);
     if (label !== "") await heartbeat(room, { identity: agent, description: label });
     else await refreshPresence(room, agent);
     if (ctx.json) ctx.out.json(eventJson(event));
-    else ctx.out.line(`posted ${event.type} as ${agent.agent_id} (entry ${event.id})`);
+    else {
+      const where = isPrivate ? `privately to ${to}'s inbox` : `as ${agent.agent_id}`;
+      ctx.out.line(`posted ${event.type} ${where} (entry ${event.id})`);
+    }
     return 0;
   },
 };

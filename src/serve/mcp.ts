@@ -184,6 +184,22 @@ function fencedText(fence: Fence, data: unknown): { type: "text"; text: string }
   };
 }
 
+/**
+ * Answers this agent's pings while the server runs (`ping --answer` on a
+ * connection of its own), starting again 5 s after a failure (Redis down).
+ * The process exit ends it.
+ */
+function answerPingsInBackground<Io extends RunnerIo>(options: McpOptions<Io>): void {
+  const loop = async () => {
+    for (;;) {
+      await runInvocation({ command: "ping", positionals: [], values: { answer: true } }, options)
+        .catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+    }
+  };
+  loop();
+}
+
 /** The URI of the digest resource. */
 export const DIGEST_URI = "agentroom://digest";
 
@@ -250,6 +266,7 @@ export async function serveMcp<Io extends RunnerIo>(options: McpOptions<Io>): Pr
   }, async (uri: URL) => ({
     contents: [{ uri: uri.href, mimeType: "text/plain", text: await digestText(options) }],
   }));
+  answerPingsInBackground(options);
   const closed = new Promise<void>((resolve) => {
     process.stdin.on("end", () => resolve());
     process.stdin.on("close", () => resolve());

@@ -93,19 +93,31 @@ export const TOOLS: readonly ToolSpec[] = [
     title: "Send a message",
     description:
       "Publish a message to the room (broadcast) or to one agent (`to`, which also lands in " +
-      "their durable inbox). `type` defaults to NOTE. `reply_to` correlates it with an event.",
+      "their durable inbox). `private` (needs `to`) keeps it out of the shared feed: only in " +
+      "the recipient's inbox (not confidential: anyone with Redis access can read it). " +
+      "`expect_reply` records it in my pending-reply ledger, due `within` (default 10m). " +
+      "`type` defaults to NOTE; `reply_to` correlates it with the message it answers.",
     input: {
       message: message.optional(),
       to: agentRef.optional(),
       type: z.string().min(1).max(64).optional().describe("event type, default NOTE"),
       reply_to: eventId.optional(),
+      private: z.boolean().optional(),
+      expect_reply: z.boolean().optional(),
+      within: duration("when the reply is due").optional(),
     },
     readOnly: false,
     output: "document",
     invoke: (a) => ({
       command: "post",
       positionals: [str(a.type) ?? "NOTE", payloadArg(a.message)],
-      values: { to: str(a.to), "reply-to": str(a.reply_to) },
+      values: {
+        to: str(a.to),
+        "reply-to": str(a.reply_to),
+        private: bool(a.private),
+        "expect-reply": bool(a.expect_reply),
+        within: str(a.within),
+      },
     }),
   },
   {
@@ -163,6 +175,31 @@ export const TOOLS: readonly ToolSpec[] = [
       positionals: [],
       values: { "to-me": true, timeout: str(a.timeout) ?? "60s" },
     }),
+  },
+  {
+    name: "ping",
+    title: "Ping an agent's live process",
+    description: "Round trip to a live agentroom process of another agent (its MCP server, or " +
+      "`agentroom ping --answer`), with the latency; an error when nothing answered within " +
+      "the timeout (default 5s, max 60s) — the agent may still be working without one.",
+    input: { to: agentRef, timeout: duration("how long to wait").optional() },
+    readOnly: true,
+    output: "document",
+    invoke: (a) => ({
+      command: "ping",
+      positionals: [str(a.to) ?? ""],
+      values: { timeout: str(a.timeout) },
+    }),
+  },
+  {
+    name: "pending",
+    title: "Replies I still expect",
+    description: "My pending-reply ledger: requests and sends with expect_reply that no reply " +
+      "has settled yet, each waiting or overdue.",
+    input: {},
+    readOnly: true,
+    output: "document",
+    invoke: () => ({ command: "pending", positionals: [], values: {} }),
   },
   {
     name: "who",

@@ -17,6 +17,8 @@ const TOOL_NAMES = [
   "request",
   "reply",
   "listen_once",
+  "ping",
+  "pending",
   "who",
   "join",
   "tail",
@@ -199,6 +201,70 @@ Deno.test("mcp: every tool works, room content comes back fenced, errors are too
   }
 });
 
+Deno.test("mcp: ping is answered by the other agent's server; private sends stay out of the feed; the pending ledger", async () => {
+  const repo = uniqueRepo();
+  const { alice, bob, close } = await pair(repo);
+  try {
+    const bobId = (await bob.ok("join", { role: "builder" })).agent_id as string;
+    await alice.ok("join", { role: "reviewer" });
+    const pong = await until("bob's server answers pings", async () => {
+      const r = await alice.call("ping", { to: "bob", timeout: "2s" });
+      return r.isError ? undefined : r.structuredContent as Record<string, unknown>;
+    }, 20_000);
+    assert.equal(pong.to, bobId);
+    assert.equal(pong.answered, true);
+    assert.equal(typeof pong.latency_ms, "number");
+
+    // an agent with no long-running process: an honest timeout
+    cliOk(
+      await runCli(["post", "NOTE", "hi", "--agent", "carol", "--repo", repo], {
+        env: { AGENTROOM_SESSION_ID: "sess-carol" },
+      }),
+      "carol",
+    );
+    const silent = await alice.fails("ping", { to: "carol", timeout: "300ms" });
+    assert.match(silent, /^error: no agentroom process of carol-sess-carol answered within 300ms/);
+
+    // private: in bob's inbox only, not in the feed; a private reply finds its way back
+    const secret = await alice.ok("send", { to: "bob", message: "psst", private: true });
+    const feed = (await bob.ok("tail", { count: 50 })).events as { id: string; payload: unknown }[];
+    assert.ok(!feed.some((e) => e.payload === "psst"));
+    const got = (await bob.ok("inbox")).events as { id: string; payload: unknown }[];
+    assert.deepEqual(got.map((e) => [e.id, e.payload]), [[secret.id, "psst"]]);
+
+    // pending: expect_reply records, a reply_to settles
+    const asked = await alice.ok("send", {
+      to: "bob",
+      message: "review PR 12?",
+      expect_reply: true,
+      within: "30m",
+    });
+    const ledger = await alice.ok("pending");
+    assert.deepEqual(
+      (ledger.pending as { id: string; to: string; state: string }[]).map((
+        e,
+      ) => [e.id, e.to, e.state]),
+      [[asked.id, bobId, "waiting"]],
+    );
+    await bob.ok("send", {
+      to: "alice",
+      reply_to: asked.id as string,
+      message: "on it",
+      private: true,
+    });
+    assert.deepEqual((await alice.ok("pending")).pending, []);
+    const back = (await alice.ok("inbox")).events as { reply_to: string; payload: unknown }[];
+    assert.deepEqual(back.map((e) => [e.reply_to, e.payload]), [[asked.id, "on it"]]);
+
+    // a request that timed out stays in the ledger, overdue
+    await alice.fails("request", { to: "bob", message: "still there?", timeout: "1s" });
+    const overdue = (await alice.ok("pending")).pending as { type: string; state: string }[];
+    assert.deepEqual(overdue.map((e) => [e.type, e.state]), [["ASK", "overdue"]]);
+  } finally {
+    await close();
+  }
+});
+
 Deno.test("mcp: bad input to every tool is a tool error and writes nothing", async () => {
   const repo = uniqueRepo();
   const s = await startMcp(["--agent", "carol", "--repo", repo]);
@@ -224,6 +290,10 @@ Deno.test("mcp: bad input to every tool is a tool error and writes nothing", asy
       ["tail", { since: "yesterday" }, /^error: --since must be a duration/],
       ["request", { to: "x", message: "m", timeout: "forever" }, /^error: --timeout must be/],
       ["work", { state: "handoff", scope: "a", summary: "b" }, /^error: handoff requires --to/],
+      ["send", { message: "x", private: true }, /^error: --private needs --to <agent>/],
+      ["send", { to: "x", expect_reply: true, within: "2d" }, /^error: --within must be/],
+      ["ping", { to: "x", timeout: "5m" }, /^error: --timeout must be a duration from 1ms to 60s/],
+      ["ping", {}, /Invalid arguments/],
     ];
     for (const [name, args, expected] of wrongType) {
       assert.match(await s.fails(name, args), expected, `${name} ${JSON.stringify(args)}`);
