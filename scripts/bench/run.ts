@@ -11,6 +11,7 @@
 import { claimThroughput } from "./claims.ts";
 import { hookBench } from "./hooks.ts";
 import { leaseBench } from "./leases.ts";
+import { mcpBench } from "./mcp.ts";
 import { openLatency } from "./open_latency.ts";
 import { postLatency } from "./post_latency.ts";
 import { postMemory } from "./post_memory.ts";
@@ -28,6 +29,7 @@ try {
   sections.push(await openLatency(redis));
   sections.push(await leaseBench(redis));
   sections.push(await hookBench(redis));
+  sections.push(await mcpBench(redis));
 } finally {
   await redis.stop();
 }
