@@ -76,6 +76,10 @@ export interface RoomKeys {
   pong(nonce: string): string;
   /** Pending-reply ledger of one sender: message id → entry JSON (a hash). */
   pending(agentId: string): string;
+  /** Send counter of one `<sender>><target>` pair in the current rate window. */
+  rate(pair: string): string;
+  /** Audit stream of sends over the rate limit. */
+  readonly rateAudit: string;
   /** Scratchpad entry. */
   scratchpad(name: string): string;
   /** Read cursor of one session. */
@@ -137,6 +141,8 @@ export function roomKeys(room: RoomCoordinates): RoomKeys {
     ping: variable("ping"),
     pong: variable("pong"),
     pending: variable("pending"),
+    rate: variable("rate"),
+    rateAudit: fixed("rate-audit"),
     scratchpad: variable("state"),
     cursor: variable("cursor"),
     leases: fixed("leases"),

@@ -12,7 +12,7 @@
  */
 import { UnexpectedReplyError } from "./errors.ts";
 import type { LuaScript } from "./redis/port.ts";
-import { CLAIM, COMPLETE, PRIVATE, PUBLISH, RELEASE, ROSTER, WELCOME } from "./scripts.ts";
+import { CLAIM, COMPLETE, PRIVATE, PUBLISH, RATE, RELEASE, ROSTER, WELCOME } from "./scripts.ts";
 
 /** A script's reply with the script's name, read item by item. */
 export class ScriptReply {
@@ -159,6 +159,15 @@ export function decodePrivateReply(reply: unknown): { id: string; timestamp: num
   const r = new ScriptReply(PRIVATE, reply);
   r.items(2, 2);
   return { id: r.text(0), timestamp: r.int(1) };
+}
+
+/** Decodes the rate script's `{ count, over (0|1) }`. */
+export function decodeRateReply(reply: unknown): { count: number; over: boolean } {
+  const r = new ScriptReply(RATE, reply);
+  r.items(2, 2);
+  const over = r.int(1);
+  if (over !== 0 && over !== 1) throw r.unexpected();
+  return { count: r.int(0), over: over === 1 };
 }
 
 /** Decodes the welcome script's `{ id, timestamp, replaced id or "" }`. */

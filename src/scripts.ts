@@ -18,6 +18,7 @@ import advanceCursorSource from "./lua/advance_cursor.lua" with { type: "text" }
 import endAskSource from "./lua/end_ask.lua" with { type: "text" };
 import welcomeSource from "./lua/welcome.lua" with { type: "text" };
 import privateSource from "./lua/private.lua" with { type: "text" };
+import rateSource from "./lua/rate.lua" with { type: "text" };
 import coord from "./lua/_coord.lua" with { type: "text" };
 import leaseAcquireSource from "./lua/lease_acquire.lua" with { type: "text" };
 import leaseRenewSource from "./lua/lease_renew.lua" with { type: "text" };
@@ -52,6 +53,8 @@ export const ADVANCE_CURSOR: LuaScript = { name: "advance_cursor", source: advan
 export const END_ASK: LuaScript = { name: "end_ask", source: endAskSource };
 /** Delivers an event to one inbox only (see `lua/private.lua`). */
 export const PRIVATE: LuaScript = { name: "private", source: lib + privateSource };
+/** Counts a send against the rate gate (see `lua/rate.lua`). */
+export const RATE: LuaScript = { name: "rate", source: lib + rateSource };
 /** Pins the lobby's WELCOME event (see `lua/welcome.lua`). */
 export const WELCOME: LuaScript = { name: "welcome", source: lib + welcomeSource };
 

@@ -7,10 +7,12 @@ import { decodePayload } from "../codec.ts";
 import { AgentroomError } from "../errors.ts";
 import { sendPrivate } from "../inbox.ts";
 import { recordPending, settlePending } from "../liveness.ts";
+import { countSend, DEFAULT_RATE_LIMIT, type RateLimit, type RateMode } from "../rate.ts";
+import { refusedError } from "./errors.ts";
 import { MAX_ASK_TIMEOUT_MS } from "../messaging.ts";
 import { parseDuration, UsageError } from "./_args.ts";
 import { heartbeat, joinDescription, refreshPresence, roster } from "../presence.ts";
-import { validateEventType, validateStreamId } from "../room.ts";
+import { checkPayloadSize, validateEventType, validateStreamId } from "../room.ts";
 import { resolveTarget } from "../targets.ts";
 import type { Command, Context } from "./_context.ts";
 import { eventJson } from "./_output.ts";
@@ -30,6 +32,9 @@ export const post: Command = {
     "to Redis can read it. --expect-reply (needs --to) records the message in your pending-reply",
     "ledger ('agentroom pending'), due --within (default 10m); a post --reply-to <id> to you, or",
     "reply, settles it.",
+    "Rate gate: sends per sender and target are counted per window (AGENTROOM_RATE_LIMIT,",
+    "default 30/1m); over the limit a send is audited and delivered with a warning (observe, the",
+    "default), or refused (exit 1) with --rate-gate enforce or AGENTROOM_RATE_GATE=enforce.",
   ],
   examples: [
     `post NOTE "tests are green on main"`,
@@ -51,6 +56,11 @@ export const post: Command = {
       type: "string",
       value: "DURATION",
       help: "when the reply is due (default 10m, max 24h)",
+    },
+    "rate-gate": {
+      type: "string",
+      value: "MODE",
+      help: "observe (default), enforce or off (AGENTROOM_RATE_GATE)",
     },
   },
   args: { min: 1, max: 2, what: "<type> [payload]" },
@@ -79,6 +89,7 @@ export const post: Command = {
         "post",
       );
     }
+    const gate = rateGate(ctx);
     const agent = ctx.identity;
     const room = await ctx.room();
     let to = "";
@@ -97,6 +108,26 @@ export const post: Command = {
       to = target.to;
     }
     advise(ctx, type, payload, rawTo);
+    checkPayloadSize(room.config, payload); // refused before the rate gate counts it
+    if (gate.mode !== "off") {
+      const rate = await countSend(room, {
+        from: agent.agent_id,
+        to,
+        type,
+        limit: gate.limit,
+        mode: gate.mode,
+      });
+      if (rate.over) {
+        const what = `${rate.count} sends to ${to || "the room"} within ${gate.text}, over the ` +
+          `limit of ${gate.limit.count} (audited)`;
+        if (gate.mode === "enforce") {
+          throw refusedError(
+            `rate gate: refused: ${what}; wait, or raise AGENTROOM_RATE_LIMIT`,
+          );
+        }
+        ctx.out.warn(`rate gate: ${what}; delivered (observe mode)`);
+      }
+    }
     const event = isPrivate
       ? await sendPrivate(room, { agent, to, type, payload, reply_to: replyTo })
       : await room.publish({ type, agent, payload, to, reply_to: replyTo, inbox: true });
@@ -144,4 +175,26 @@ function advise(ctx: Context, type: string, payload: unknown, rawTo: string | un
   if (type === "REPLY" && ctx.flag("reply-to") === undefined) {
     ctx.out.warn("a REPLY without --reply-to is not correlated with any question");
   }
+}
+
+function rateGate(ctx: Context): { mode: RateMode; limit: RateLimit; text: string } {
+  const rawMode = ctx.flag("rate-gate") ?? ctx.env("AGENTROOM_RATE_GATE") ?? "observe";
+  if (rawMode !== "observe" && rawMode !== "enforce" && rawMode !== "off") {
+    throw new UsageError(
+      `rate gate must be observe, enforce or off, got ${JSON.stringify(rawMode)}`,
+      "post",
+    );
+  }
+  const rawLimit = ctx.env("AGENTROOM_RATE_LIMIT");
+  if (rawLimit === undefined) return { mode: rawMode, limit: DEFAULT_RATE_LIMIT, text: "1m" };
+  const match = rawLimit.match(/^(\d{1,6})\/(.+)$/);
+  const windowMs = match ? parseDuration(match[2]!) : undefined;
+  const count = match ? Number(match[1]) : 0;
+  if (!match || count < 1 || windowMs === undefined || windowMs === 0 || windowMs > 86_400_000) {
+    throw new UsageError(
+      `AGENTROOM_RATE_LIMIT must be <sends>/<duration> like 30/1m, got ${JSON.stringify(rawLimit)}`,
+      "post",
+    );
+  }
+  return { mode: rawMode, limit: { count, windowMs }, text: match[2]! };
 }
