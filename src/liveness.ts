@@ -10,9 +10,12 @@
  *
  * @module
  */
+import { LOBBY, roomConfig } from "./config.ts";
 import { InvalidValueError } from "./errors.ts";
 import type { AgentIdentity } from "./identity.ts";
-import type { Room } from "./room.ts";
+import { Room } from "./room.ts";
+import { intReply } from "./replies.ts";
+import { PENDING_STEP } from "./scripts.ts";
 
 /** Longest accepted ping timeout. */
 export const MAX_PING_TIMEOUT_MS = 60_000;
@@ -130,12 +133,107 @@ export interface PendingEntry {
   sent_at: number;
   /** When a reply is due (Unix ms, server clock). */
   due_at: number;
+  /** Re-pings sent so far. */
+  attempts?: number;
+  /** When the next re-ping (or, after the last, the escalation) is due. */
+  next_at?: number;
+  /** When it was escalated (after the last re-ping), if it was. */
+  escalated_at?: number;
 }
 
 /** A ledger entry with its state at read time. */
 export interface PendingState extends PendingEntry {
-  /** `waiting` until due, then `overdue`. */
-  state: "waiting" | "overdue";
+  /** `waiting` until due, then `overdue`; `escalated` after the last re-ping. */
+  state: "waiting" | "overdue" | "escalated";
+}
+
+/** Default re-ping backoff of overdue entries: 30 s, 60 s, 120 s, 240 s. */
+export const DEFAULT_REPING_BACKOFF_MS: readonly number[] = [30_000, 60_000, 120_000, 240_000];
+
+/** What one sweep did. */
+export interface SweepResult {
+  /** Ids of the entries re-pinged in this sweep. */
+  repinged: string[];
+  /** Ids of the entries escalated in this sweep. */
+  escalated: string[];
+}
+
+/**
+ * Sweeps a sender's ledger once: an overdue entry is re-pinged (a REMINDER
+ * to the recipient, into their inbox, `reply_to` the message) when its next
+ * step is due, with the backoff between tries, and after the last try
+ * escalated once (an ESCALATION to `escalateTo`, or in the lobby when it
+ * is empty). Each step is taken by exactly one of the sender's processes
+ * (a compare-and-set on the entry), however many sweep at once.
+ *
+ * @param room the room
+ * @param options the sender, the backoff (ms between tries; its length is the number of
+ *   re-pings), and who to escalate to (`""`: the lobby)
+ * @returns what this sweep did
+ */
+export async function sweepPending(
+  room: Room,
+  options: { sender: AgentIdentity; backoffMs?: readonly number[]; escalateTo?: string },
+): Promise<SweepResult> {
+  const backoff = options.backoffMs ?? DEFAULT_REPING_BACKOFF_MS;
+  const key = room.keys.pending(options.sender.agent_id);
+  const [flat, now] = await Promise.all([room.redis.call(["HGETALL", key]), room.serverTime()]);
+  const done: SweepResult = { repinged: [], escalated: [] };
+  if (!Array.isArray(flat)) return done;
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const raw = String(flat[i + 1]);
+    let entry: PendingEntry;
+    try {
+      entry = JSON.parse(raw);
+    } catch {
+      continue;
+    }
+    if (typeof entry.id !== "string" || typeof entry.due_at !== "number") continue;
+    if (entry.escalated_at !== undefined || now <= entry.due_at) continue;
+    const attempts = entry.attempts ?? 0;
+    const nextAt = entry.next_at ?? entry.due_at + (backoff[0] ?? 0);
+    if (now < nextAt) continue;
+    const last = attempts >= backoff.length;
+    const next: PendingEntry = last ? { ...entry, escalated_at: now } : {
+      ...entry,
+      attempts: attempts + 1,
+      next_at: now + (backoff[attempts + 1] ?? backoff[backoff.length - 1] ?? 0),
+    };
+    const won = intReply(
+      PENDING_STEP,
+      await room.redis.evalScript(PENDING_STEP, [key], [entry.id, raw, JSON.stringify(next)]),
+    );
+    if (won !== 1) continue;
+    if (!last) {
+      await room.publish({
+        type: "REMINDER",
+        agent: options.sender,
+        to: entry.to,
+        reply_to: entry.id,
+        payload: { reminder_of: entry.id, type: entry.type, attempt: attempts + 1 },
+        inbox: true,
+      });
+      done.repinged.push(entry.id);
+    } else {
+      const target = options.escalateTo ?? "";
+      const where = target === "" ? new Room(room.redis, roomConfig(LOBBY)) : room;
+      await where.publish({
+        type: "ESCALATION",
+        agent: options.sender,
+        to: target,
+        payload: {
+          unanswered: entry.id,
+          type: entry.type,
+          to: entry.to,
+          room: `${room.config.repo}:${room.config.branch}`,
+          reminders: attempts,
+        },
+        inbox: target !== "",
+      });
+      done.escalated.push(entry.id);
+    }
+  }
+  return done;
 }
 
 /**
@@ -206,7 +304,12 @@ export async function pendingOf(room: Room, sender: string): Promise<PendingStat
     try {
       const e = JSON.parse(String(flat[i])) as PendingEntry;
       if (typeof e.id !== "string" || typeof e.due_at !== "number") continue;
-      out.push({ ...e, state: now > e.due_at ? "overdue" : "waiting" });
+      const state = e.escalated_at !== undefined
+        ? "escalated"
+        : now > e.due_at
+        ? "overdue"
+        : "waiting";
+      out.push({ ...e, state });
     } catch {
       continue;
     }

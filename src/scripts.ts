@@ -19,6 +19,7 @@ import endAskSource from "./lua/end_ask.lua" with { type: "text" };
 import welcomeSource from "./lua/welcome.lua" with { type: "text" };
 import privateSource from "./lua/private.lua" with { type: "text" };
 import rateSource from "./lua/rate.lua" with { type: "text" };
+import pendingStepSource from "./lua/pending_step.lua" with { type: "text" };
 import coord from "./lua/_coord.lua" with { type: "text" };
 import leaseAcquireSource from "./lua/lease_acquire.lua" with { type: "text" };
 import leaseRenewSource from "./lua/lease_renew.lua" with { type: "text" };
@@ -55,6 +56,8 @@ export const END_ASK: LuaScript = { name: "end_ask", source: endAskSource };
 export const PRIVATE: LuaScript = { name: "private", source: lib + privateSource };
 /** Counts a send against the rate gate (see `lua/rate.lua`). */
 export const RATE: LuaScript = { name: "rate", source: lib + rateSource };
+/** Compare-and-set of a pending-reply ledger entry (see `lua/pending_step.lua`). */
+export const PENDING_STEP: LuaScript = { name: "pending_step", source: pendingStepSource };
 /** Pins the lobby's WELCOME event (see `lua/welcome.lua`). */
 export const WELCOME: LuaScript = { name: "welcome", source: lib + welcomeSource };
 

@@ -6,12 +6,19 @@
  * @module
  */
 import { TimeoutError } from "../errors.ts";
-import { answerPings, MAX_PING_TIMEOUT_MS, pendingOf, ping as pingAgent } from "../liveness.ts";
+import {
+  answerPings,
+  DEFAULT_REPING_BACKOFF_MS,
+  MAX_PING_TIMEOUT_MS,
+  pendingOf,
+  ping as pingAgent,
+  sweepPending,
+} from "../liveness.ts";
 import { roster } from "../presence.ts";
 import { terminalText } from "../sanitize.ts";
 import { resolveLiveTarget } from "../targets.ts";
 import { parseDuration, UsageError } from "./_args.ts";
-import type { Command } from "./_context.ts";
+import type { Command, Context } from "./_context.ts";
 import { formatDuration } from "./_output.ts";
 
 /** `ping <agent>` */
@@ -93,16 +100,22 @@ export const pingCommand: Command = {
 export const pendingCommand: Command = {
   name: "pending",
   summary: "the replies you still expect (ask, post --expect-reply), waiting or overdue",
-  usage: "pending [--json]",
+  usage: "pending [--json] | pending --sweep",
   details: [
     "An ask, and a post with --expect-reply, record an entry in your pending-reply ledger;",
     "the correlated reply (reply, or post --reply-to) settles it. Entries past their due time",
-    "are overdue. Read-only.",
+    "are overdue. Without --sweep it only reads.",
+    "--sweep: re-ping each overdue entry whose next try is due (a REMINDER into the recipient's",
+    "inbox) with backoff AGENTROOM_PENDING_BACKOFF (default 30s,60s,120s,240s), and after the",
+    "last try escalate it once: an ESCALATION to AGENTROOM_PENDING_ESCALATE (an agent of this",
+    "room), else in the lobby. Each step is taken by exactly one process however many sweep;",
+    "agentroom mcp sweeps while it runs.",
   ],
-  examples: ["pending", "pending --json"],
-  flags: {},
+  examples: ["pending", "pending --json", "pending --sweep"],
+  flags: { sweep: { type: "boolean", help: "re-ping and escalate overdue entries once" } },
   args: { min: 0, max: 0, what: "" },
   run: async (ctx) => {
+    if (ctx.bool("sweep")) return await sweep(ctx);
     const me = ctx.identity;
     const room = await ctx.room();
     const entries = await pendingOf(room, me.agent_id);
@@ -123,3 +136,36 @@ export const pendingCommand: Command = {
     return 0;
   },
 };
+
+function backoffOf(ctx: Context): number[] {
+  const text = ctx.env("AGENTROOM_PENDING_BACKOFF");
+  if (text === undefined) return [...DEFAULT_REPING_BACKOFF_MS];
+  const parts = text.split(",").map((p) => parseDuration(p.trim()));
+  if (parts.length === 0 || parts.length > 20 || parts.some((p) => p === undefined || p === 0)) {
+    throw new UsageError(
+      `AGENTROOM_PENDING_BACKOFF must be durations like 30s,60s,120s,240s, got ${
+        JSON.stringify(text)
+      }`,
+      "pending",
+    );
+  }
+  return parts as number[];
+}
+
+async function sweep(ctx: Context): Promise<number> {
+  const backoffMs = backoffOf(ctx);
+  const escalate = ctx.env("AGENTROOM_PENDING_ESCALATE")?.trim() ?? "";
+  const me = ctx.identity;
+  const room = await ctx.room();
+  const escalateTo = escalate === "" ? "" : resolveLiveTarget(escalate, await roster(room));
+  const result = await sweepPending(room, { sender: me, backoffMs, escalateTo });
+  if (ctx.json) ctx.out.json(result);
+  else {
+    for (const id of result.repinged) ctx.out.line(`re-pinged ${id}`);
+    for (const id of result.escalated) {
+      ctx.out.line(terminalText(`escalated ${id} to ${escalateTo || "the lobby"}`));
+    }
+    if (result.repinged.length + result.escalated.length === 0) ctx.out.line("(nothing due)");
+  }
+  return 0;
+}

@@ -200,6 +200,24 @@ function answerPingsInBackground<Io extends RunnerIo>(options: McpOptions<Io>): 
   loop();
 }
 
+/**
+ * Sweeps this agent's pending-reply ledger while the server runs
+ * (`pending --sweep`: re-pings with backoff, then one escalation), every
+ * `AGENTROOM_PENDING_SWEEP_MS` (default 5 s).
+ */
+function sweepPendingInBackground<Io extends RunnerIo>(options: McpOptions<Io>): void {
+  const every = Number(Deno.env.get("AGENTROOM_PENDING_SWEEP_MS") ?? 5_000);
+  const interval = Number.isFinite(every) && every >= 50 ? every : 5_000;
+  const loop = async () => {
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, interval));
+      await runInvocation({ command: "pending", positionals: [], values: { sweep: true } }, options)
+        .catch(() => {});
+    }
+  };
+  loop();
+}
+
 /** The URI of the digest resource. */
 export const DIGEST_URI = "agentroom://digest";
 
@@ -267,6 +285,7 @@ export async function serveMcp<Io extends RunnerIo>(options: McpOptions<Io>): Pr
     contents: [{ uri: uri.href, mimeType: "text/plain", text: await digestText(options) }],
   }));
   answerPingsInBackground(options);
+  sweepPendingInBackground(options);
   const closed = new Promise<void>((resolve) => {
     process.stdin.on("end", () => resolve());
     process.stdin.on("close", () => resolve());
