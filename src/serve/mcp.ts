@@ -164,6 +164,10 @@ export function toolResult(spec: ToolSpec, outcome: CommandOutcome): CallToolRes
       : { result: doc };
   }
   if (outcome.warnings.length > 0) data = { ...data, warnings: outcome.warnings };
+  // Some clients (Codex) show the model the structured content instead of the text, so its
+  // free text is fenced too: every string that is not a plain token (an id, a type, a state)
+  const structured = fenceStrings(data, fence) as Record<string, unknown>;
+  const notice = { room_data: fence.notice };
   if (outcome.code !== EXIT_OK) {
     const message = outcome.errors.join("; ") || `command failed (exit ${outcome.code})`;
     const content: CallToolResult["content"] = [{ type: "text", text: `error: ${message}` }];
@@ -171,10 +175,35 @@ export function toolResult(spec: ToolSpec, outcome: CommandOutcome): CallToolRes
     return {
       isError: true,
       content,
-      structuredContent: { error: message, exit_code: outcome.code, ...data },
+      structuredContent: { error: message, exit_code: outcome.code, ...notice, ...structured },
     };
   }
-  return { content: [fencedText(fence, data)], structuredContent: data };
+  return { content: [fencedText(fence, data)], structuredContent: { ...notice, ...structured } };
+}
+
+const PLAIN_TOKEN = /^[A-Za-z0-9._:@/+=,-]{0,200}$/;
+
+/**
+ * A copy of a JSON value with every string that is not a plain token (letters, digits and
+ * `._:@/+=,-`, up to 200 characters: ids, types, states, agent ids, resource names) fenced
+ * as room data ({@linkcode Fence.wrap}, one line, no fence look-alikes). Numbers, booleans
+ * and `null` stay as they are.
+ *
+ * @param value a JSON value
+ * @param fence the fence of this output
+ * @returns the fenced copy
+ */
+export function fenceStrings(value: unknown, fence: Fence): unknown {
+  if (typeof value === "string") {
+    return PLAIN_TOKEN.test(value) ? value : fence.wrap(value, 16_000);
+  }
+  if (Array.isArray(value)) return value.map((v) => fenceStrings(v, fence));
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, fenceStrings(v, fence)]),
+    );
+  }
+  return value;
 }
 
 function fencedText(fence: Fence, data: unknown): { type: "text"; text: string } {

@@ -81,7 +81,10 @@ Deno.test("mcp: the MCP Inspector CLI lists the tools and calls send", async () 
   assert.equal(called.code, 0, called.stdout + called.stderr);
   const result = JSON.parse(called.stdout);
   assert.equal(result.isError, undefined);
-  assert.equal(result.structuredContent.payload, "hello from the inspector");
+  assert.match(
+    result.structuredContent.payload,
+    /^\[room-data ([0-9a-f]{12})\] hello from the inspector \[\/room-data \1\]$/,
+  );
   assert.match(result.content[0].text, /\[room-data [0-9a-f]{12}\]/);
 
   const tail = ok(await runCli(["--json", "tail", "--repo", repo]), "tail");

@@ -17,7 +17,7 @@ export interface McpSession {
   client: Client;
   /** Calls a tool and returns its result. */
   call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
-  /** Calls a tool that must succeed and returns its structured content. */
+  /** Calls a tool that must succeed and returns its structured content, unfenced ({@linkcode unfence}). */
   ok(name: string, args?: Record<string, unknown>): Promise<Record<string, unknown>>;
   /** Calls a tool that must fail and returns its error text. */
   fails(name: string, args?: Record<string, unknown>): Promise<string>;
@@ -51,7 +51,7 @@ export async function startMcp(
     ok: async (name, args) => {
       const result = await call(name, args);
       assert.ok(!result.isError, `${name} failed: ${JSON.stringify(result.content)}`);
-      return result.structuredContent as Record<string, unknown>;
+      return unfence(result.structuredContent) as Record<string, unknown>;
     },
     fails: async (name, args) => {
       const result = await call(name, args);
@@ -68,4 +68,22 @@ export async function startMcp(
 export function textOf(result: CallToolResult): string {
   const first = result.content[0];
   return first && first.type === "text" ? first.text : "";
+}
+
+/**
+ * Structured content with the fences taken off: `room_data` (the notice) dropped, and each
+ * fenced string (`[room-data m] text [/room-data m]`) back to its text (flattened to one line).
+ */
+export function unfence(value: unknown): unknown {
+  if (typeof value === "string") {
+    const m = value.match(/^\[room-data ([0-9a-f]{12})\] ([\s\S]*) \[\/room-data \1\]$/);
+    return m ? m[2] : value;
+  }
+  if (Array.isArray(value)) return value.map(unfence);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).filter(([k]) => k !== "room_data").map(([k, v]) => [k, unfence(v)]),
+    );
+  }
+  return value;
 }
