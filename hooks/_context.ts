@@ -17,9 +17,11 @@ import type { HookInput } from "./_input.ts";
 export interface HookReply {
   /** Text for `additionalContext` (omit for none). */
   context?: string;
-  /** `deny` blocks the tool call (pre-tool-use in strict mode). */
+  /** `deny` blocks the tool call (pre-tool-use). */
   decision?: "deny";
-  /** Why (shown with a deny). */
+  /** Keep the agent working instead of stopping (stop hook): `{"decision":"block"}`. */
+  block?: boolean;
+  /** Why (shown with a deny or a block; agentroom's own words only). */
   reason?: string;
   /** Writes to run only after the reply was written (cursor commits). */
   commit?: () => Promise<void>;

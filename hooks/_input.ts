@@ -19,6 +19,8 @@ export interface HookInput {
   tool_name?: string;
   /** Its input (PreToolUse). */
   tool_input?: Record<string, unknown>;
+  /** True when a stop hook already continued this turn (Stop). */
+  stop_hook_active?: boolean;
 }
 
 /** Largest stdin accepted, in bytes. */
@@ -49,6 +51,7 @@ export function parseHookInput(text: string): HookInput | undefined {
     transcript_path: str(raw.transcript_path),
     prompt: str(raw.prompt),
     tool_name: str(raw.tool_name),
+    stop_hook_active: raw.stop_hook_active === true,
     tool_input: toolInput !== null && typeof toolInput === "object" && !Array.isArray(toolInput)
       ? toolInput as Record<string, unknown>
       : undefined,

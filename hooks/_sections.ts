@@ -21,6 +21,8 @@ export interface Prepared {
   section: DigestSection;
   /** Ids of room events shown (to avoid showing them twice). */
   shown: Set<string>;
+  /** The events, newest first. */
+  events: RoomEvent[];
   commit: () => Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function inboxSection(ctx: HookContext): Promise<Prepared> {
       items: all.map((e) => fence.event(e.event)),
     },
     shown: new Set(all.map((e) => e.event.id)),
+    events: all.map((e) => e.event),
     commit: async () => {
       for (const { recipient, entries } of reads) {
         const last = entries.at(-1);

@@ -47,6 +47,14 @@ export const HOOK_EVENTS: Record<string, { name: string; load: () => Promise<Han
     name: "PreToolUse",
     load: async () => (await import("./pre_tool_use.ts")).preToolUse,
   },
+  "post-tool-use": {
+    name: "PostToolUse",
+    load: async () => (await import("./post_tool_use.ts")).postToolUse,
+  },
+  stop: {
+    name: "Stop",
+    load: async () => (await import("./stop.ts")).stop,
+  },
 };
 
 /** Default total deadline of one hook run. */
@@ -70,6 +78,7 @@ export interface HookIo {
 
 /** The JSON line a reply becomes, or `undefined` when there is nothing to say. */
 export function replyLine(eventName: string, reply: HookReply): string | undefined {
+  if (reply.block) return JSON.stringify({ decision: "block", reason: reply.reason ?? "" });
   if (reply.decision === "deny") {
     return JSON.stringify({
       hookSpecificOutput: {

@@ -10,9 +10,10 @@
  *   backup), Codex's config.toml (`--allow-network`), the pi extension, the
  *   git pre-commit hook and `.git/info/exclude`; no other command writes files
  * - `--allow-sys=hostname`: the `<host>-<ppid>` session token fallback
- * - `--allow-run=git`: `guard --staged` and `setup git` ask git (staged paths,
- *   hooks directory), `setup claude --local` asks whether git already ignores
- *   the local settings file; only `git` may be started, and the hook path
+ * - `--allow-run=git,tmux`: `guard --staged` and `setup git` ask git (staged
+ *   paths, hooks directory), `setup claude --local` asks whether git already
+ *   ignores the local settings file; `relay --tmux` asks tmux what a pane runs
+ *   and shows, and types into it; only these may be started, and the hook path
  *   never starts a process
  *
  * @module
@@ -23,5 +24,5 @@ export const RUN_PERMISSIONS: readonly string[] = [
   "--allow-read",
   "--allow-write",
   "--allow-sys=hostname",
-  "--allow-run=git",
+  "--allow-run=git,tmux",
 ];

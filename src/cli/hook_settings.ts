@@ -45,7 +45,9 @@ export type HookSubcommand =
   | "session-start"
   | "user-prompt-submit"
   | "session-end"
-  | "pre-tool-use";
+  | "pre-tool-use"
+  | "post-tool-use"
+  | "stop";
 
 /** One hook agentroom wants installed. */
 export interface HookSpec {
@@ -94,6 +96,9 @@ const HOOK_TABLE: readonly { event: string; subcommand: HookSubcommand; timeout:
   // the largest per-hook timeout, so 3 s also keeps Claude Code's exit snappy.
   { event: "SessionEnd", subcommand: "session-end", timeout: 3 },
   { event: "PreToolUse", subcommand: "pre-tool-use", timeout: 5 },
+  // every tool: directed messages between tool calls (nothing new: one quiet round trip)
+  { event: "PostToolUse", subcommand: "post-tool-use", timeout: 5 },
+  { event: "Stop", subcommand: "stop", timeout: 5 },
 ];
 
 /**

@@ -24,7 +24,9 @@ import { setup } from "./setup.ts";
 import { status } from "./status.ts";
 import { tail } from "./tail.ts";
 import { catalog, claim, done, open, register, release, task } from "./tasks.ts";
+import { relay } from "./relay.ts";
 import { version } from "./version.ts";
+import { watch } from "./watch.ts";
 import { who } from "./who.ts";
 import { windowCommand } from "./window.ts";
 import { work } from "./work.ts";
@@ -39,6 +41,8 @@ const mcp = mcpCommand((name, line, io) => runParsed(name, line, io));
 export const COMMANDS: readonly Command[] = [
   post,
   tail,
+  watch,
+  relay,
   who,
   leave,
   inbox,

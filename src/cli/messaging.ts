@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { Fence } from "../fence.ts";
 import { decodePayload, type RoomEvent } from "../codec.ts";
 import { LOBBY, roomConfig } from "../config.ts";
 import { TimeoutError } from "../errors.ts";
@@ -44,15 +45,17 @@ function printEvent(ctx: Context, event: RoomEvent): void {
 export const inbox: Command = {
   name: "inbox",
   summary: "read messages addressed to you (marks them read)",
-  usage: "inbox [--all] [--count N] [--json]",
+  usage: "inbox [--all] [--count N] [--fenced] [--json]",
   details: [
     "Directed events (post --to, ask, reply, handoffs) land in the recipient's durable inbox,",
     "so messages sent while you were away wait for you. Each is shown once; --all shows the",
-    "whole inbox again without changing what is unread.",
+    "whole inbox again without changing what is unread. --fenced prints each message inside",
+    "a per-output [room-data <marker>] fence (for an agent reading the output), as the hooks do.",
   ],
-  examples: ["inbox", "inbox --json", "inbox --all --count 50"],
+  examples: ["inbox", "inbox --json", "inbox --all --count 50", "inbox --fenced"],
   flags: {
     all: { type: "boolean", help: "show read messages too (does not mark anything)" },
+    fenced: { type: "boolean", help: "fence each message as untrusted data (for agents)" },
     count: {
       type: "string",
       short: "n",
@@ -75,7 +78,11 @@ export const inbox: Command = {
     if (!ctx.json && entries.length === 0) {
       ctx.out.line(ctx.bool("all") ? "(inbox is empty)" : "(no unread messages)");
     }
-    for (const entry of entries) printEvent(ctx, entry.event);
+    if (ctx.bool("fenced") && !ctx.json) {
+      const fence = new Fence();
+      if (entries.length > 0) ctx.out.line(fence.notice);
+      for (const entry of entries) ctx.out.line(fence.event(entry.event));
+    } else for (const entry of entries) printEvent(ctx, entry.event);
     const last = entries.at(-1);
     if (!ctx.bool("all")) {
       // reading unread messages marks them read: a write, so it counts as presence;

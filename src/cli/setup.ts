@@ -51,7 +51,7 @@ export const SOURCE_RUN_PERMISSIONS: readonly string[] = [
   "--allow-read",
   "--allow-write",
   "--allow-sys=hostname",
-  "--allow-run=git",
+  "--allow-run=git,tmux",
 ];
 
 /** Where a settings file lives. */

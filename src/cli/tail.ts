@@ -97,7 +97,12 @@ function print(ctx: Context, event: RoomEvent): void {
   else for (const line of eventLines(event)) ctx.out.line(line);
 }
 
-function eventFilter(ctx: Context): ((e: RoomEvent) => boolean) | undefined {
+/**
+ * The filter of `--type`, `--from` and `--to-me`, or undefined when none is given.
+ *
+ * @param ctx the command context
+ */
+export function eventFilter(ctx: Context): ((e: RoomEvent) => boolean) | undefined {
   const types = new Set(listFlag(ctx.line.values.type));
   const from = ctx.flag("from");
   const toMe = ctx.bool("to-me");
@@ -110,11 +115,22 @@ function eventFilter(ctx: Context): ((e: RoomEvent) => boolean) | undefined {
     (!toMe || e.to === me);
 }
 
-async function follow(
+/**
+ * Streams events after `start` until Ctrl-C (a clean return) or a Redis
+ * error (thrown: the command exits 1 with one line).
+ *
+ * @param ctx the command context
+ * @param room the room
+ * @param start the id to read after
+ * @param filter which events to print
+ * @param show how to print one event (default: tail's rendering)
+ */
+export async function follow(
   ctx: Context,
   room: Room,
   start: string,
   filter: ((e: RoomEvent) => boolean) | undefined,
+  show: (event: RoomEvent) => void = (event) => print(ctx, event),
 ): Promise<void> {
   let cursor = start;
   let stopping = false;
@@ -134,7 +150,7 @@ async function follow(
       }
       for (const event of events) {
         cursor = event.id;
-        if (!filter || filter(event)) print(ctx, event);
+        if (!filter || filter(event)) show(event);
       }
     }
   } finally {

@@ -46,7 +46,7 @@ function userSettings(): Record<string, unknown> {
   };
 }
 
-Deno.test("desiredHooks: four events, timeouts in seconds, per-harness edit matcher", () => {
+Deno.test("desiredHooks: six events, timeouts in seconds, per-harness edit matcher", () => {
   assert.deepEqual(
     CLAUDE.map((h) => [h.event, h.subcommand, h.matcher, h.timeout]),
     [
@@ -54,6 +54,8 @@ Deno.test("desiredHooks: four events, timeouts in seconds, per-harness edit matc
       ["UserPromptSubmit", "user-prompt-submit", undefined, 5],
       ["SessionEnd", "session-end", undefined, 3],
       ["PreToolUse", "pre-tool-use", "Edit|Write|NotebookEdit", 5],
+      ["PostToolUse", "post-tool-use", undefined, 5],
+      ["Stop", "stop", undefined, 5],
     ],
   );
   assert.equal(CODEX.find((h) => h.event === "PreToolUse")!.matcher, "apply_patch");
@@ -69,6 +71,8 @@ Deno.test("install into an empty document", () => {
     "UserPromptSubmit",
     "SessionEnd",
     "PreToolUse",
+    "PostToolUse",
+    "Stop",
   ]);
   assert.deepEqual(result.settings, {
     hooks: {
@@ -79,6 +83,8 @@ Deno.test("install into an empty document", () => {
         matcher: "Edit|Write|NotebookEdit",
         hooks: [cmd(`${BIN} hook pre-tool-use`, 5)],
       }],
+      PostToolUse: [{ hooks: [cmd(`${BIN} hook post-tool-use`, 5)] }],
+      Stop: [{ hooks: [cmd(`${BIN} hook stop`, 5)] }],
     },
   });
   // handler keys in the documented order
@@ -114,8 +120,12 @@ Deno.test("install keeps other hooks in the same events, other events and other 
     ...before.PreToolUse!,
     { matcher: "Edit|Write|NotebookEdit", hooks: [cmd(`${BIN} hook pre-tool-use`, 5)] },
   ]);
-  assert.deepEqual(hooks.PostToolUse, before.PostToolUse);
-  assert.deepEqual(hooks.Stop, before.Stop);
+  // every tool, no matcher: a group of our own after the existing ones
+  assert.deepEqual(hooks.PostToolUse, [
+    ...before.PostToolUse!,
+    { hooks: [cmd(`${BIN} hook post-tool-use`, 5)] },
+  ]);
+  assert.deepEqual(hooks.Stop, [...before.Stop!, { hooks: [cmd(`${BIN} hook stop`, 5)] }]);
 });
 
 Deno.test("install twice: the second run changes nothing", () => {
@@ -194,11 +204,11 @@ Deno.test("'', '*' and no matcher are the same group for matcher-less events", (
 });
 
 Deno.test("uninstall removes only ours and restores the original exactly", () => {
-  for (const original of [{}, userSettings(), { hooks: { Stop: [] }, theme: "dark" }]) {
+  for (const original of [{}, userSettings(), { hooks: { Notification: [] }, theme: "dark" }]) {
     const installed = installHooks(original, CLAUDE).settings;
     const result = uninstallHooks(installed);
     assert.equal(result.changed, true);
-    assert.equal(result.removed.length, 4);
+    assert.equal(result.removed.length, 6);
     assert.deepEqual(result.settings, original);
     // key order too
     assert.equal(JSON.stringify(result.settings), JSON.stringify(original));
@@ -213,15 +223,15 @@ Deno.test("uninstall takes ours out of shared groups and leaves the rest", () =>
         hooks: [cmd("echo a"), cmd(`${BIN} hook session-start`)],
       }],
       SessionEnd: [{ hooks: [cmd(`${BIN} hook session-end`)] }],
-      PostToolUse: [{ hooks: [cmd(`${BIN} hook pre-tool-use`)] }],
+      Notification: [{ hooks: [cmd(`${BIN} hook pre-tool-use`)] }],
     },
   };
   const result = uninstallHooks(settings);
   assert.deepEqual(result.settings, {
     hooks: {
       SessionStart: [{ matcher: "startup", hooks: [cmd("echo a")] }],
-      // not one of the four events agentroom installs: never touched
-      PostToolUse: [{ hooks: [cmd(`${BIN} hook pre-tool-use`)] }],
+      // not one of the events agentroom installs: never touched
+      Notification: [{ hooks: [cmd(`${BIN} hook pre-tool-use`)] }],
     },
   });
   assert.deepEqual(result.removed, [
@@ -252,7 +262,7 @@ Deno.test("the ownership rule: ends with 'hook <event>' and names agentroom or o
     "other-tool hook session-start",
     "/usr/bin/deno run /elsewhere/cli.ts hook session-start",
     "agentroom hook session-start 2>/dev/null",
-    "agentroom hook stop",
+    "agentroom hook sleep",
     "agentroom post NOTE hook session-start-ish",
     "echo agentroom",
     "agentroomhook session-start",
@@ -343,7 +353,7 @@ Deno.test("shellQuote and hookCommand", () => {
   );
   const once = installHooks({}, spec, { selfPaths: ["/a b/cli.ts"] }).settings;
   assert.equal(installHooks(once, spec, { selfPaths: ["/a b/cli.ts"] }).changed, false);
-  assert.equal(uninstallHooks(once, { selfPaths: ["/a b/cli.ts"] }).removed.length, 4);
+  assert.equal(uninstallHooks(once, { selfPaths: ["/a b/cli.ts"] }).removed.length, 6);
 });
 
 Deno.test("lineDiff: unified hunks with context, empty when equal", () => {

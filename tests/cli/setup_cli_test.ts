@@ -100,7 +100,10 @@ Deno.test("setup claude merges into existing settings, keeps a backup, twice cha
   const settings = JSON.parse(text);
   assert.deepEqual(Object.keys(settings), ["model", "hooks", "permissions"]);
   assert.deepEqual(settings.permissions, OTHER_HOOKS.permissions);
-  assert.deepEqual(settings.hooks.Stop, OTHER_HOOKS.hooks.Stop);
+  assert.deepEqual(settings.hooks.Stop, [
+    ...OTHER_HOOKS.hooks.Stop,
+    { hooks: [{ type: "command", command: pathCommand("stop"), timeout: 5 }] },
+  ]);
   assert.deepEqual(settings.hooks.SessionStart, [
     ...OTHER_HOOKS.hooks.SessionStart,
     { hooks: [{ type: "command", command: pathCommand("session-start"), timeout: 5 }] },
@@ -151,7 +154,7 @@ Deno.test("setup claude merges into existing settings, keeps a backup, twice cha
   // uninstall restores the original hooks, with a backup of the installed state
   const removed = await box.run(["claude", "--uninstall"]);
   assert.equal(removed.code, 0, removed.stderr);
-  assert.equal(removed.stdout.match(/^- [A-Z]\w+( \[.*\])?: /gm)?.length, 4, removed.stdout);
+  assert.equal(removed.stdout.match(/^- [A-Z]\w+( \[.*\])?: /gm)?.length, 6, removed.stdout);
   assert.ok(!/^\+ [A-Z]/m.test(removed.stdout));
   assert.deepEqual(JSON.parse(await Deno.readTextFile(box.claude)), OTHER_HOOKS);
   assert.equal(await Deno.readTextFile(box.claude), original);
@@ -178,7 +181,7 @@ Deno.test("setup claude replaces an older agentroom path instead of adding a sec
   assert.equal(out.code, 0, out.stderr);
   const report = JSON.parse(out.stdout);
   assert.deepEqual(report.removed, [{ event: "UserPromptSubmit", command: old }]);
-  assert.equal(report.added.length, 4);
+  assert.equal(report.added.length, 6);
   const settings = JSON.parse(await Deno.readTextFile(box.claude));
   assert.deepEqual(settings.hooks.UserPromptSubmit, [{
     hooks: [
@@ -206,7 +209,7 @@ Deno.test("setup claude --dry-run shows the diff and writes nothing", async () =
   assert.equal(report.written, false);
   assert.equal(report.dry_run, true);
   assert.equal(report.backup, null);
-  assert.equal(report.added.length, 4);
+  assert.equal(report.added.length, 6);
   assert.deepEqual(report.removed, []);
   assert.equal(await Deno.readTextFile(box.claude), '{"model":"opus"}');
   assert.deepEqual(await backups(join(box.project, ".claude")), []);
@@ -222,7 +225,7 @@ Deno.test("setup claude --user and --local pick their files; a fresh file gets n
   assert.equal(report.scope, "user");
   assert.equal(report.backup, null);
   assert.equal(report.written, true);
-  assert.equal(Object.keys(JSON.parse(await Deno.readTextFile(file)).hooks).length, 4);
+  assert.equal(Object.keys(JSON.parse(await Deno.readTextFile(file)).hooks).length, 6);
 
   const local = await box.run(["claude", "--local"]);
   assert.equal(local.code, 0, local.stderr);
@@ -258,7 +261,7 @@ Deno.test("setup edits a symlinked settings file where it points", async () => {
   const out = await box.run(["claude", "--user"]);
   assert.equal(out.code, 0, out.stderr);
   assert.ok((await Deno.lstat(link)).isSymlink, "the link is kept");
-  assert.equal(Object.keys(JSON.parse(await Deno.readTextFile(real)).hooks).length, 4);
+  assert.equal(Object.keys(JSON.parse(await Deno.readTextFile(real)).hooks).length, 6);
 });
 
 Deno.test("invalid JSON: exit 1 naming the file, file untouched, no backup", async () => {
@@ -299,7 +302,10 @@ Deno.test("setup codex writes Codex's hooks file with apply_patch and the trust 
     /^note: Codex runs new or changed hooks only after you review .*\/hooks/m,
   );
   const settings = JSON.parse(await Deno.readTextFile(file));
-  assert.deepEqual(settings.hooks.Stop, original.hooks.Stop);
+  assert.deepEqual(settings.hooks.Stop, [
+    ...original.hooks.Stop,
+    { hooks: [{ type: "command", command: ourCommand("stop"), timeout: 5 }] },
+  ]);
   assert.deepEqual(settings.hooks.PreToolUse, [{
     matcher: "apply_patch",
     hooks: [{ type: "command", command: ourCommand("pre-tool-use"), timeout: 5 }],

@@ -685,7 +685,10 @@ Deno.test("hook with an unknown event is a usage error (exit 2)", async () => {
   assert.equal(result.code, 2);
   assert.equal(result.stdout, "");
   assert.match(result.stderr, /unknown hook event "nope"/);
-  assert.match(result.stderr, /session-start, user-prompt-submit, session-end or pre-tool-use/);
+  assert.match(
+    result.stderr,
+    /session-start, user-prompt-submit, session-end, pre-tool-use, post-tool-use or stop/,
+  );
 });
 
 // ---------------------------------------------------------------- fail open

@@ -1,0 +1,456 @@
+/**
+ * Harness conformance, Claude Code: the real `claude` CLI (npm
+ * `@anthropic-ai/claude-code`, pinned in scripts/harness/install.ts) runs
+ * headless (`claude -p`) against a scripted Anthropic Messages server on
+ * loopback, in a throwaway git repository whose hooks were installed by the
+ * real `agentroom setup claude`, on a real Redis. Each check runs on the case
+ * and on its control (the same scripted run with agentroom's hook entries
+ * removed from the generated settings); the case must hold and the control
+ * must not.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { prepareForTests } from "../../scripts/harness/install.ts";
+import { ok } from "../support/cli.ts";
+import {
+  inOrder,
+  type ModelServer,
+  type Reply,
+  startAnthropicServer,
+} from "./support/anthropic.ts";
+import {
+  caseAndControl,
+  deltaOnly,
+  digestFenced,
+  fileUnchanged,
+  mentions,
+  ownShellLease,
+  requestTexts,
+  sessionEndedAsk,
+} from "./support/conformance.ts";
+import {
+  agentroomAs,
+  FILES,
+  harnessEnv,
+  makeWorkspace,
+  readFile,
+  removeOurHooks,
+  roomEvents,
+  runHarness,
+  setupHooks,
+  type Workspace,
+} from "./support/workspace.ts";
+
+const prepared = await prepareForTests("claude");
+const claude = prepared.state === "ready" ? prepared.harness : undefined;
+if (prepared.state === "failed") {
+  Deno.test("harness claude: install the pinned CLI", () => {
+    throw prepared.error;
+  });
+}
+
+/** A case run has agentroom's hooks; its control has them removed. */
+type Variant = "case" | "control";
+
+/** One `claude -p` run in a workspace, with its request log. */
+interface ClaudeRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  sessionId: string;
+  requests: ModelServer["requests"];
+}
+
+async function claudeRun(
+  ws: Workspace,
+  prompt: string,
+  steps: Reply[],
+  extra: string[] = [],
+): Promise<ClaudeRun> {
+  const server = startAnthropicServer(inOrder(steps));
+  try {
+    const run = await runHarness(claude!.command, [
+      ...claude!.prefix,
+      "-p",
+      prompt,
+      "--output-format",
+      "json",
+      "--permission-mode",
+      "acceptEdits",
+      "--allowedTools",
+      "Bash,Edit",
+      ...extra,
+    ], {
+      cwd: ws.dir,
+      env: harnessEnv(ws, {
+        ANTHROPIC_BASE_URL: server.url,
+        ANTHROPIC_API_KEY: "test-key",
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+      }),
+    });
+    assert.equal(run.code, 0, `claude -p exited ${run.code}: ${run.stderr}\n${run.stdout}`);
+    const result = JSON.parse(run.stdout);
+    return { ...run, sessionId: String(result.session_id), requests: [...server.requests] };
+  } finally {
+    await server.close();
+  }
+}
+
+async function workspace(variant: Variant): Promise<Workspace> {
+  const ws = await makeWorkspace(`claude-${variant}`);
+  const settings = await setupHooks(ws, "claude");
+  if (variant === "control") await removeOurHooks(settings);
+  return ws;
+}
+
+/** Another agent (its own session) in the room. */
+const BOB = "bob-session-7f3a9c";
+
+/** What one run of the "another agent leases src/x.ts" scene produced. */
+interface ForeignScene {
+  ws: Workspace;
+  ask: string;
+  note: string;
+  laterNote: string;
+  first: ClaudeRun;
+  second: ClaudeRun;
+  xAfter: string;
+  events: Record<string, unknown>[];
+}
+
+/**
+ * Bob posts a NOTE and leases src/x.ts; the session edits src/x.ts, then is
+ * resumed with a second prompt after Bob posted another NOTE.
+ */
+async function foreignScene(variant: Variant): Promise<ForeignScene> {
+  const ws = await workspace(variant);
+  const tag = crypto.randomUUID().slice(0, 8);
+  const note = `deploy freeze until five ${tag}`;
+  const laterNote = `freeze lifted ${tag}`;
+  ok(await agentroomAs(ws, BOB, ["post", "NOTE", note], "bob"), "bob posts");
+  ok(
+    await agentroomAs(
+      ws,
+      BOB,
+      ["lease", "acquire", "path:src/x.ts", "--purpose", "refactor"],
+      "bob",
+    ),
+    "bob leases src/x.ts",
+  );
+  const ask = `bump x in src/x.ts ${tag}`;
+  const first = await claudeRun(ws, ask, [
+    {
+      tool: {
+        name: "Edit",
+        input: {
+          file_path: `${ws.dir}/src/x.ts`,
+          old_string: "x = 1",
+          new_string: "x = 2",
+        },
+      },
+    },
+    { text: "done" },
+  ]);
+  const xAfter = await readFile(ws, "src/x.ts");
+  const events = await roomEvents(ws);
+  ok(await agentroomAs(ws, BOB, ["post", "NOTE", laterNote], "bob"), "bob posts again");
+  const second = await claudeRun(ws, "and now?", [{ text: "noted" }], [
+    "--resume",
+    first.sessionId,
+  ]);
+  return { ws, ask, note, laterNote, first, second, xAfter, events };
+}
+
+/** What one run of the "lease through the Bash tool, then edit" scene produced. */
+interface OwnScene {
+  ws: Workspace;
+  run: ClaudeRun;
+  yAfter: string;
+  events: Record<string, unknown>[];
+}
+
+/**
+ * The model leases src/y.ts through Claude Code's Bash tool, then edits it.
+ * `prefix` goes before the `agentroom` command (the foreign control runs it
+ * as another session).
+ */
+async function ownScene(variant: Variant, prefix = ""): Promise<OwnScene> {
+  const ws = await workspace(variant);
+  const run = await claudeRun(ws, "lease y, then bump it", [
+    {
+      tool: {
+        name: "Bash",
+        input: {
+          command: `${prefix}agentroom lease acquire path:src/y.ts --purpose "bump y"`,
+          description: "lease src/y.ts",
+        },
+      },
+    },
+    {
+      tool: {
+        name: "Edit",
+        input: { file_path: `${ws.dir}/src/y.ts`, old_string: "y = 1", new_string: "y = 2" },
+      },
+    },
+    { text: "done" },
+  ]);
+  return { ws, run, yAfter: await readFile(ws, "src/y.ts"), events: await roomEvents(ws) };
+}
+
+Deno.test({
+  name: "harness claude: digest, delta, refused edit, SESSION_ENDED (case and control)",
+  ignore: claude === undefined,
+  async fn(t) {
+    const real = await foreignScene("case");
+    const control = await foreignScene("control");
+    try {
+      await t.step("the session-start digest reached the model, fenced", () => {
+        caseAndControl(
+          "claude",
+          "the session-start digest reached the model, fenced",
+          digestFenced(real.first.requests, real.note),
+          digestFenced(control.first.requests, control.note),
+        );
+      });
+      await t.step("the resumed session's next prompt carries only the delta", () => {
+        caseAndControl(
+          "claude",
+          "the next prompt (claude -p --resume) carries only the delta",
+          deltaOnly(real.first.requests, real.second.requests, real.laterNote, real.note),
+          deltaOnly(
+            control.first.requests,
+            control.second.requests,
+            control.laterNote,
+            control.note,
+          ),
+        );
+      });
+      await t.step("an edit of another agent's leased file is refused (no guard variable)", () => {
+        caseAndControl(
+          "claude",
+          "an edit of another agent's leased file is refused, the file unchanged",
+          fileUnchanged("src/x.ts", FILES["src/x.ts"]!, real.xAfter, real.first.requests),
+          fileUnchanged("src/x.ts", FILES["src/x.ts"]!, control.xAfter, control.first.requests),
+        );
+      });
+      await t.step("SESSION_ENDED carries the opening ask", () => {
+        caseAndControl(
+          "claude",
+          "SESSION_ENDED carries the opening ask",
+          sessionEndedAsk(real.events, real.ask),
+          sessionEndedAsk(control.events, control.ask),
+        );
+      });
+    } finally {
+      await real.ws.remove();
+      await control.ws.remove();
+    }
+  },
+});
+
+Deno.test({
+  name: "harness claude: a lease taken through the Bash tool does not block the same session",
+  ignore: claude === undefined,
+  async fn() {
+    const real = await ownScene("case");
+    const control = await ownScene("control");
+    // a second control: the same script, the lease taken as another session
+    const foreign = await ownScene("case", "AGENTROOM_SESSION_ID=someone-else-4d2e ");
+    try {
+      const check = (s: OwnScene) =>
+        ownShellLease(
+          s.events,
+          s.run.requests,
+          "path:src/y.ts",
+          "src/y.ts",
+          FILES["src/y.ts"]!,
+          s.yAfter,
+        );
+      const verdict = check(real);
+      caseAndControl(
+        "claude",
+        "a lease taken through the Bash tool is this session's own and does not block its edit",
+        verdict,
+        check(control),
+      );
+      caseAndControl(
+        "claude",
+        "(control: the same lease taken as another session blocks the edit)",
+        verdict,
+        check(foreign),
+      );
+    } finally {
+      await real.ws.remove();
+      await control.ws.remove();
+      await foreign.ws.remove();
+    }
+  },
+});
+
+/** Every text of the requests sent after the first `n` (what the model saw later in the run). */
+function laterTexts(requests: ModelServer["requests"], n: number): string[] {
+  return requestTexts(requests.slice(n));
+}
+
+/**
+ * Mid-turn delivery: the model's first tool call (Bash) runs while another
+ * agent posts a question addressed to this session; the PostToolUse hook
+ * puts it, fenced, next to that tool's result, so the model sees it before
+ * the turn ends.
+ */
+async function midTurnScene(variant: Variant) {
+  const ws = await workspace(variant);
+  const tag = crypto.randomUUID().slice(0, 8);
+  const question = `are you touching the billing module ${tag}`;
+  try {
+    const run = await claudeRun(ws, "check the tests", [
+      {
+        tool: {
+          name: "Bash",
+          input: {
+            // another agent posts while this turn runs (its own session and handle)
+            command: `AGENTROOM_SESSION_ID=${BOB} AGENTROOM_AGENT=bob agentroom post QUESTION ` +
+              `"${question}" --to cli`,
+            description: "run the checks",
+          },
+        },
+      },
+      { text: "done" },
+    ]);
+    // the request after the tool result carries the question, fenced
+    // (the model's own Bash command names the question too: that line is not a delivery)
+    const found = mentions(laterTexts(run.requests, 1), question)
+      .filter((m) => !m.line.includes("agentroom post QUESTION"));
+    const fenced = found.filter((m) => m.marker !== undefined);
+    return {
+      ws,
+      verdict: {
+        holds: fenced.length > 0 && fenced.length === found.length,
+        detail: fenced.length > 0
+          ? `fenced next to the tool result: ${fenced[0]!.line.slice(0, 160)}`
+          : found.length > 0
+          ? `present but not fenced: ${found[0]!.line.slice(0, 160)}`
+          : "the question never reached the model during the turn",
+      },
+    };
+  } catch (error) {
+    await ws.remove();
+    throw error;
+  }
+}
+
+/**
+ * Stop-time check: while the model writes its final answer, another agent
+ * asks this session a question; the Stop hook blocks the stop once (the
+ * model gets one more request whose instruction is agentroom's factual
+ * reason), and lets the turn end after that.
+ */
+async function stopScene(variant: Variant) {
+  const ws = await workspace(variant);
+  const tag = crypto.randomUUID().slice(0, 8);
+  const server = startAnthropicServer(
+    inOrder([{ text: "all done", delayMs: 4_000 }, { text: "read them" }]),
+  );
+  try {
+    const running = runHarness(claude!.command, [
+      ...claude!.prefix,
+      "-p",
+      "summarise the repo",
+      "--output-format",
+      "json",
+      "--permission-mode",
+      "acceptEdits",
+      "--allowedTools",
+      "Bash",
+    ], {
+      cwd: ws.dir,
+      env: harnessEnv(ws, {
+        ANTHROPIC_BASE_URL: server.url,
+        ANTHROPIC_API_KEY: "test-key",
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+      }),
+    });
+    // once the model is answering, another agent sends this session a question
+    const deadline = Date.now() + 60_000;
+    while (!server.requests.some((r) => Array.isArray(r.body?.tools))) {
+      if (Date.now() > deadline) throw new Error("claude never asked the model");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    ok(
+      await agentroomAs(
+        ws,
+        BOB,
+        ["post", "QUESTION", `can you review my PR ${tag}`, "--to", "cli"],
+        "bob",
+      ),
+      "bob asks",
+    );
+    const run = await running;
+    assert.equal(run.code, 0, `claude -p exited ${run.code}: ${run.stderr}`);
+    const reasons = server.requests.filter((r) =>
+      requestTexts([r]).some((t) => t.includes("unread message addressed to you"))
+    );
+    const modelTurns = server.requests.filter((r) => Array.isArray(r.body?.tools)).length;
+    return {
+      ws,
+      verdict: {
+        // exactly one continuation: two model turns, the second carrying the reason
+        holds: modelTurns === 2 && reasons.length === 1 &&
+          !requestTexts(reasons).some((t) =>
+            t.includes(`can you review my PR ${tag}`) && !t.includes("[room-data")
+          ),
+        detail: `${modelTurns} model turns, ${reasons.length} carrying agentroom's stop reason`,
+      },
+    };
+  } catch (error) {
+    await ws.remove();
+    throw error;
+  } finally {
+    await server.close();
+  }
+}
+
+Deno.test({
+  name:
+    "harness claude: a message reaches the model mid-turn; a waiting one makes Stop continue once",
+  ignore: claude === undefined,
+  async fn(t) {
+    await t.step(
+      "a directed message posted during the turn reaches the next tool result",
+      async () => {
+        const real = await midTurnScene("case");
+        const control = await midTurnScene("control");
+        try {
+          caseAndControl(
+            "claude",
+            "a directed message posted mid-turn reaches the model at the next tool result, fenced",
+            real.verdict,
+            control.verdict,
+          );
+        } finally {
+          await real.ws.remove();
+          await control.ws.remove();
+        }
+      },
+    );
+    await t.step(
+      "a message waiting at the end of the turn makes Stop continue it exactly once",
+      async () => {
+        const real = await stopScene("case");
+        const control = await stopScene("control");
+        try {
+          caseAndControl(
+            "claude",
+            "a message waiting at the end of the turn makes the Stop hook continue it exactly once",
+            real.verdict,
+            control.verdict,
+          );
+        } finally {
+          await real.ws.remove();
+          await control.ws.remove();
+        }
+      },
+    );
+  },
+});

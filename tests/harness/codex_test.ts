@@ -1,0 +1,298 @@
+/**
+ * Harness conformance, Codex: the real `codex` CLI (npm `@openai/codex`,
+ * pinned in scripts/harness/install.ts) runs headless (`codex exec --json`)
+ * against a scripted OpenAI Responses server on loopback (`wire_api =
+ * "responses"`), in a throwaway git repository whose hooks were installed by
+ * the real `agentroom setup codex --allow-network`, on a real Redis. Each
+ * check runs on the case and on its control (the same scripted run with
+ * agentroom's hook entries removed from the generated hooks.json); the case
+ * must hold and the control must not.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { prepareForTests } from "../../scripts/harness/install.ts";
+import { ok } from "../support/cli.ts";
+import type { ModelServer } from "./support/anthropic.ts";
+import { responsesInOrder, type ResponsesReply, startResponsesServer } from "./support/openai.ts";
+import {
+  caseAndControl,
+  deltaOnly,
+  digestFenced,
+  fileUnchanged,
+  ownShellLease,
+  sessionEndedAsk,
+} from "./support/conformance.ts";
+import {
+  agentroomAs,
+  FILES,
+  harnessEnv,
+  makeWorkspace,
+  readFile,
+  removeOurHooks,
+  roomEvents,
+  runHarness,
+  setupHooks,
+  type Workspace,
+} from "./support/workspace.ts";
+
+const prepared = await prepareForTests("codex");
+const codex = prepared.state === "ready" ? prepared.harness : undefined;
+if (prepared.state === "failed") {
+  Deno.test("harness codex: install the pinned CLI", () => {
+    throw prepared.error;
+  });
+}
+
+/** The model Codex is told to use (with it, Codex offers `apply_patch` and `exec_command`). */
+const MODEL = "gpt-5.5";
+
+/** A case run has agentroom's hooks; its control has them removed. */
+type Variant = "case" | "control";
+
+/** One `codex exec` run in a workspace, with its request log. */
+interface CodexRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  threadId: string;
+  requests: ModelServer["requests"];
+}
+
+/** Writes `$CODEX_HOME/config.toml`: the scripted provider, the trusted project. */
+async function codexConfig(ws: Workspace, url: string): Promise<string> {
+  const home = join(ws.home, ".codex");
+  await Deno.mkdir(home, { recursive: true });
+  await Deno.writeTextFile(
+    join(home, "config.toml"),
+    [
+      `model = "${MODEL}"`,
+      `model_provider = "scripted"`,
+      `sandbox_mode = "workspace-write"`,
+      `approval_policy = "never"`,
+      ``,
+      `[model_providers.scripted]`,
+      `name = "scripted"`,
+      `base_url = "${url}"`,
+      `wire_api = "responses"`,
+      `env_key = "SCRIPTED_API_KEY"`,
+      ``,
+      `[projects."${ws.dir}"]`,
+      `trust_level = "trusted"`,
+      ``,
+    ].join("\n"),
+  );
+  return home;
+}
+
+async function codexRun(
+  ws: Workspace,
+  prompt: string,
+  steps: ResponsesReply[],
+  resume?: string,
+): Promise<CodexRun> {
+  const server = startResponsesServer(responsesInOrder(steps));
+  try {
+    const home = await codexConfig(ws, server.url);
+    const run = await runHarness(codex!.command, [
+      ...codex!.prefix,
+      "exec",
+      ...(resume ? ["resume"] : []),
+      "--json",
+      "-m",
+      MODEL,
+      "--skip-git-repo-check",
+      "--dangerously-bypass-hook-trust",
+      ...(resume ? [resume] : []),
+      prompt,
+    ], {
+      cwd: ws.dir,
+      env: harnessEnv(ws, { CODEX_HOME: home, SCRIPTED_API_KEY: "test-key" }),
+    });
+    assert.equal(run.code, 0, `codex exec exited ${run.code}: ${run.stderr}\n${run.stdout}`);
+    const started = run.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) =>
+      JSON.parse(l)
+    ).find((e) => e.type === "thread.started");
+    assert.ok(started?.thread_id, `thread.started in ${run.stdout}`);
+    return { ...run, threadId: String(started.thread_id), requests: [...server.requests] };
+  } finally {
+    await server.close();
+  }
+}
+
+async function workspace(variant: Variant): Promise<Workspace> {
+  const ws = await makeWorkspace(`codex-${variant}`);
+  // --allow-network: the sandboxed shell may reach Redis (the own-lease case needs it)
+  const hooks = await setupHooks(ws, "codex", ["--allow-network"]);
+  if (variant === "control") await removeOurHooks(hooks);
+  return ws;
+}
+
+/** Another agent (its own session) in the room. */
+const BOB = "bob-session-7f3a9c";
+
+/** A patch that bumps the constant of src/<name>.ts. */
+function bump(name: "x" | "y"): ResponsesReply {
+  return {
+    custom: {
+      name: "apply_patch",
+      input: `*** Begin Patch\n*** Update File: src/${name}.ts\n@@\n` +
+        `-export const ${name} = 1;\n+export const ${name} = 2;\n*** End Patch\n`,
+    },
+  };
+}
+
+interface ForeignScene {
+  ws: Workspace;
+  ask: string;
+  note: string;
+  laterNote: string;
+  first: CodexRun;
+  second: CodexRun;
+  xAfter: string;
+  events: Record<string, unknown>[];
+}
+
+/**
+ * Bob posts a NOTE and leases src/x.ts; the session patches src/x.ts, then is
+ * resumed (`codex exec resume`) after Bob posted another NOTE.
+ */
+async function foreignScene(variant: Variant): Promise<ForeignScene> {
+  const ws = await workspace(variant);
+  const tag = crypto.randomUUID().slice(0, 8);
+  const note = `deploy freeze until five ${tag}`;
+  const laterNote = `freeze lifted ${tag}`;
+  ok(await agentroomAs(ws, BOB, ["post", "NOTE", note], "bob"), "bob posts");
+  ok(
+    await agentroomAs(
+      ws,
+      BOB,
+      ["lease", "acquire", "path:src/x.ts", "--purpose", "refactor"],
+      "bob",
+    ),
+    "bob leases src/x.ts",
+  );
+  const ask = `bump x in src/x.ts ${tag}`;
+  const first = await codexRun(ws, ask, [bump("x"), { text: "done" }]);
+  const xAfter = await readFile(ws, "src/x.ts");
+  const events = await roomEvents(ws);
+  ok(await agentroomAs(ws, BOB, ["post", "NOTE", laterNote], "bob"), "bob posts again");
+  const second = await codexRun(ws, "and now?", [{ text: "noted" }], first.threadId);
+  return { ws, ask, note, laterNote, first, second, xAfter, events };
+}
+
+interface OwnScene {
+  ws: Workspace;
+  run: CodexRun;
+  yAfter: string;
+  events: Record<string, unknown>[];
+}
+
+/**
+ * The model leases src/y.ts through Codex's shell tool (`exec_command`), then
+ * patches it. `prefix` goes before the `agentroom` command.
+ */
+async function ownScene(variant: Variant, prefix = ""): Promise<OwnScene> {
+  const ws = await workspace(variant);
+  const run = await codexRun(ws, "lease y, then bump it", [
+    {
+      call: {
+        name: "exec_command",
+        arguments: { cmd: `${prefix}agentroom lease acquire path:src/y.ts --purpose "bump y"` },
+      },
+    },
+    bump("y"),
+    { text: "done" },
+  ]);
+  return { ws, run, yAfter: await readFile(ws, "src/y.ts"), events: await roomEvents(ws) };
+}
+
+Deno.test({
+  name: "harness codex: digest, delta, refused edit, SESSION_ENDED (case and control)",
+  ignore: codex === undefined,
+  async fn(t) {
+    const real = await foreignScene("case");
+    const control = await foreignScene("control");
+    try {
+      await t.step("the session-start digest reached the model, fenced", () => {
+        caseAndControl(
+          "codex",
+          "the session-start digest reached the model, fenced",
+          digestFenced(real.first.requests, real.note),
+          digestFenced(control.first.requests, control.note),
+        );
+      });
+      await t.step("the resumed session's next prompt carries only the delta", () => {
+        caseAndControl(
+          "codex",
+          "the next prompt (codex exec resume) carries only the delta",
+          deltaOnly(real.first.requests, real.second.requests, real.laterNote, real.note),
+          deltaOnly(
+            control.first.requests,
+            control.second.requests,
+            control.laterNote,
+            control.note,
+          ),
+        );
+      });
+      await t.step("an edit of another agent's leased file is refused (no guard variable)", () => {
+        caseAndControl(
+          "codex",
+          "an apply_patch of another agent's leased file is refused, the file unchanged",
+          fileUnchanged("src/x.ts", FILES["src/x.ts"]!, real.xAfter, real.first.requests),
+          fileUnchanged("src/x.ts", FILES["src/x.ts"]!, control.xAfter, control.first.requests),
+        );
+      });
+      await t.step("SESSION_ENDED carries the opening ask", () => {
+        caseAndControl(
+          "codex",
+          "SESSION_ENDED carries the opening ask",
+          sessionEndedAsk(real.events, real.ask),
+          sessionEndedAsk(control.events, control.ask),
+        );
+      });
+    } finally {
+      await real.ws.remove();
+      await control.ws.remove();
+    }
+  },
+});
+
+Deno.test({
+  name: "harness codex: a lease taken through the shell tool does not block the same session",
+  ignore: codex === undefined,
+  async fn() {
+    const real = await ownScene("case");
+    const control = await ownScene("control");
+    const foreign = await ownScene("case", "AGENTROOM_SESSION_ID=someone-else-4d2e ");
+    try {
+      const check = (s: OwnScene) =>
+        ownShellLease(
+          s.events,
+          s.run.requests,
+          "path:src/y.ts",
+          "src/y.ts",
+          FILES["src/y.ts"]!,
+          s.yAfter,
+        );
+      const verdict = check(real);
+      caseAndControl(
+        "codex",
+        "a lease taken through exec_command is this session's own and does not block its patch",
+        verdict,
+        check(control),
+      );
+      caseAndControl(
+        "codex",
+        "(control: the same lease taken as another session blocks the patch)",
+        verdict,
+        check(foreign),
+      );
+    } finally {
+      await real.ws.remove();
+      await control.ws.remove();
+      await foreign.ws.remove();
+    }
+  },
+});

@@ -1,0 +1,272 @@
+/**
+ * Harness conformance, pi: the real `pi` CLI (npm
+ * `@mariozechner/pi-coding-agent`, pinned in scripts/harness/install.ts; it
+ * runs on Node 20) runs headless (`pi --offline -p --mode json`) against the
+ * scripted Anthropic Messages server on loopback (a provider declared in
+ * `models.json`), in a throwaway git repository where the real `agentroom
+ * setup pi` wrote its extension (`.pi/extensions/agentroom.ts`, which runs
+ * `agentroom hook <event>` for pi's session_start, before_agent_start,
+ * tool_call and session_shutdown), on a real Redis. Each check runs on the
+ * case and on its control (the same scripted run with agentroom's extension
+ * removed); the case must hold and the control must not.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { prepareForTests } from "../../scripts/harness/install.ts";
+import { ok } from "../support/cli.ts";
+import {
+  inOrder,
+  type ModelServer,
+  type Reply,
+  startAnthropicServer,
+} from "./support/anthropic.ts";
+import {
+  caseAndControl,
+  deltaOnly,
+  digestFenced,
+  fileUnchanged,
+  ownShellLease,
+  sessionEndedAsk,
+} from "./support/conformance.ts";
+import {
+  agentroomAs,
+  FILES,
+  harnessEnv,
+  makeWorkspace,
+  readFile,
+  roomEvents,
+  runHarness,
+  setupHooks,
+  type Workspace,
+} from "./support/workspace.ts";
+
+const prepared = await prepareForTests("pi");
+const pi = prepared.state === "ready" ? prepared.harness : undefined;
+if (prepared.state === "failed") {
+  Deno.test("harness pi: install the pinned CLI", () => {
+    throw prepared.error;
+  });
+}
+
+/** A case run has agentroom's extension; its control has it removed. */
+type Variant = "case" | "control";
+
+/** One `pi -p` run in a workspace, with its request log. */
+interface PiRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  requests: ModelServer["requests"];
+}
+
+async function piRun(
+  ws: Workspace,
+  prompt: string,
+  steps: Reply[],
+  extra: string[] = [],
+): Promise<PiRun> {
+  const server = startAnthropicServer(inOrder(steps));
+  try {
+    const agentDir = join(ws.home, ".pi", "agent");
+    await Deno.mkdir(agentDir, { recursive: true });
+    await Deno.writeTextFile(
+      join(agentDir, "models.json"),
+      JSON.stringify({
+        providers: {
+          scripted: {
+            baseUrl: server.url,
+            api: "anthropic-messages",
+            apiKey: "test-key",
+            models: [{ id: "scripted-model" }],
+          },
+        },
+      }),
+    );
+    const run = await runHarness(pi!.command, [
+      ...pi!.prefix,
+      "--offline",
+      "--provider",
+      "scripted",
+      "--model",
+      "scripted-model",
+      "--session-dir",
+      join(ws.home, "pi-sessions"),
+      "--mode",
+      "json",
+      ...extra,
+      "-p",
+      prompt,
+    ], { cwd: ws.dir, env: harnessEnv(ws, { PI_OFFLINE: "1" }) });
+    assert.equal(run.code, 0, `pi exited ${run.code}: ${run.stderr}\n${run.stdout.slice(-2000)}`);
+    return { ...run, requests: [...server.requests] };
+  } finally {
+    await server.close();
+  }
+}
+
+async function workspace(variant: Variant): Promise<Workspace> {
+  const ws = await makeWorkspace(`pi-${variant}`);
+  const extension = await setupHooks(ws, "pi");
+  // the control: agentroom's extension (its only hook entries) removed
+  if (variant === "control") await Deno.remove(extension);
+  return ws;
+}
+
+/** Another agent (its own session) in the room. */
+const BOB = "bob-session-7f3a9c";
+
+interface ForeignScene {
+  ws: Workspace;
+  ask: string;
+  note: string;
+  laterNote: string;
+  first: PiRun;
+  second: PiRun;
+  xAfter: string;
+  events: Record<string, unknown>[];
+}
+
+/**
+ * Bob posts a NOTE and leases src/x.ts; the session writes src/x.ts, then is
+ * continued (`pi --continue`) after Bob posted another NOTE.
+ */
+async function foreignScene(variant: Variant): Promise<ForeignScene> {
+  const ws = await workspace(variant);
+  const tag = crypto.randomUUID().slice(0, 8);
+  const note = `deploy freeze until five ${tag}`;
+  const laterNote = `freeze lifted ${tag}`;
+  ok(await agentroomAs(ws, BOB, ["post", "NOTE", note], "bob"), "bob posts");
+  ok(
+    await agentroomAs(
+      ws,
+      BOB,
+      ["lease", "acquire", "path:src/x.ts", "--purpose", "refactor"],
+      "bob",
+    ),
+    "bob leases src/x.ts",
+  );
+  const ask = `bump x in src/x.ts ${tag}`;
+  const first = await piRun(ws, ask, [
+    { tool: { name: "write", input: { path: "src/x.ts", content: "export const x = 2;\n" } } },
+    { text: "done" },
+  ]);
+  const xAfter = await readFile(ws, "src/x.ts");
+  const events = await roomEvents(ws);
+  ok(await agentroomAs(ws, BOB, ["post", "NOTE", laterNote], "bob"), "bob posts again");
+  const second = await piRun(ws, "and now?", [{ text: "noted" }], ["--continue"]);
+  return { ws, ask, note, laterNote, first, second, xAfter, events };
+}
+
+interface OwnScene {
+  ws: Workspace;
+  run: PiRun;
+  yAfter: string;
+  events: Record<string, unknown>[];
+}
+
+/** The model leases src/y.ts through pi's bash tool, then writes it. */
+async function ownScene(variant: Variant, prefix = ""): Promise<OwnScene> {
+  const ws = await workspace(variant);
+  const run = await piRun(ws, "lease y, then bump it", [
+    {
+      tool: {
+        name: "bash",
+        input: { command: `${prefix}agentroom lease acquire path:src/y.ts --purpose "bump y"` },
+      },
+    },
+    { tool: { name: "write", input: { path: "src/y.ts", content: "export const y = 2;\n" } } },
+    { text: "done" },
+  ]);
+  return { ws, run, yAfter: await readFile(ws, "src/y.ts"), events: await roomEvents(ws) };
+}
+
+Deno.test({
+  name: "harness pi: digest, delta, refused edit, SESSION_ENDED (case and control)",
+  ignore: pi === undefined,
+  async fn(t) {
+    const real = await foreignScene("case");
+    const control = await foreignScene("control");
+    try {
+      await t.step("the session-start digest reached the model, fenced", () => {
+        caseAndControl(
+          "pi",
+          "the session-start digest reached the model, fenced",
+          digestFenced(real.first.requests, real.note),
+          digestFenced(control.first.requests, control.note),
+        );
+      });
+      await t.step("the continued session's next prompt carries only the delta", () => {
+        caseAndControl(
+          "pi",
+          "the next prompt (pi --continue) carries only the delta",
+          deltaOnly(real.first.requests, real.second.requests, real.laterNote, real.note),
+          deltaOnly(
+            control.first.requests,
+            control.second.requests,
+            control.laterNote,
+            control.note,
+          ),
+        );
+      });
+      await t.step("an edit of another agent's leased file is refused (no guard variable)", () => {
+        caseAndControl(
+          "pi",
+          "a write of another agent's leased file is refused, the file unchanged",
+          fileUnchanged("src/x.ts", FILES["src/x.ts"]!, real.xAfter, real.first.requests),
+          fileUnchanged("src/x.ts", FILES["src/x.ts"]!, control.xAfter, control.first.requests),
+        );
+      });
+      await t.step("SESSION_ENDED carries the opening ask", () => {
+        caseAndControl(
+          "pi",
+          "SESSION_ENDED carries the opening ask",
+          sessionEndedAsk(real.events, real.ask),
+          sessionEndedAsk(control.events, control.ask),
+        );
+      });
+    } finally {
+      await real.ws.remove();
+      await control.ws.remove();
+    }
+  },
+});
+
+Deno.test({
+  name: "harness pi: a lease taken through the bash tool does not block the same session",
+  ignore: pi === undefined,
+  async fn() {
+    const real = await ownScene("case");
+    const control = await ownScene("control");
+    const foreign = await ownScene("case", "AGENTROOM_SESSION_ID=someone-else-4d2e ");
+    try {
+      const check = (s: OwnScene) =>
+        ownShellLease(
+          s.events,
+          s.run.requests,
+          "path:src/y.ts",
+          "src/y.ts",
+          FILES["src/y.ts"]!,
+          s.yAfter,
+        );
+      const verdict = check(real);
+      caseAndControl(
+        "pi",
+        "a lease taken through the bash tool is this session's own and does not block its write",
+        verdict,
+        check(control),
+      );
+      caseAndControl(
+        "pi",
+        "(control: the same lease taken as another session blocks the write)",
+        verdict,
+        check(foreign),
+      );
+    } finally {
+      await real.ws.remove();
+      await control.ws.remove();
+      await foreign.ws.remove();
+    }
+  },
+});
