@@ -61,6 +61,8 @@ export * from "./src/targets.ts";
 export * from "./src/tasks.ts";
 export * from "./src/inbox.ts";
 export * from "./src/messaging.ts";
+export * from "./src/liveness.ts";
+export * from "./src/rate.ts";
 export * from "./src/coordination/resources.ts";
 export * from "./src/coordination/leases.ts";
 export * from "./src/coordination/guard.ts";

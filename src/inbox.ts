@@ -6,17 +6,77 @@
  *
  * @module
  */
-import { decodeStreamEntry, fieldValue, type RoomEvent } from "./codec.ts";
-import { type Room, validateStreamId } from "./room.ts";
-import { ADVANCE_CURSOR } from "./scripts.ts";
-import { textReply } from "./replies.ts";
+import {
+  decodeStreamEntry,
+  encodeEventFields,
+  fieldValue,
+  type JsonValue,
+  type RoomEvent,
+} from "./codec.ts";
+import { InvalidValueError, PayloadTooLargeError } from "./errors.ts";
+import type { AgentIdentity } from "./identity.ts";
+import { type Room, validateEventType, validateStreamId } from "./room.ts";
+import { ADVANCE_CURSOR, PRIVATE } from "./scripts.ts";
+import { decodePrivateReply, textReply } from "./replies.ts";
+
+/** The `source_id` of an inbox entry that was sent privately (it has no room entry). */
+export const PRIVATE_SOURCE = "private";
 
 /** One inbox entry: the copy of a room event. */
 export interface InboxEntry {
   /** Inbox entry id (the cursor moves over these). */
   inbox_id: string;
-  /** The room event, with its room id. */
+  /** The room event, with its room id (a private message: its inbox entry id). */
   event: RoomEvent;
+  /** Whether it was sent privately (in this inbox only, not in the room's feed). */
+  private: boolean;
+}
+
+/**
+ * Sends an event privately: into one recipient's durable inbox only, never the room's
+ * shared feed. "Private" means not in the feed, not confidential: anyone with access to
+ * the Redis server can read it. Its id is its inbox entry id; a reply finds it through
+ * `reply_to` (a private reply goes back the same way, into the sender's inbox).
+ *
+ * @param room the room
+ * @param input sender, resolved recipient id, type, payload, optional `reply_to`
+ * @returns the delivered event (id = inbox entry id)
+ * @throws {InvalidValueError} for a bad type, an empty or room-key recipient, or a bad reply_to
+ * @throws {PayloadTooLargeError} when the payload's JSON exceeds the cap
+ */
+export async function sendPrivate(
+  room: Room,
+  input: { agent: AgentIdentity; to: string; type: string; payload?: JsonValue; reply_to?: string },
+): Promise<RoomEvent> {
+  const to = input.to;
+  if (to === "" || to.includes(":")) {
+    throw new InvalidValueError(
+      "Cannot send privately: the recipient must be one agent id, not empty or a room key",
+    );
+  }
+  const event = {
+    type: validateEventType(input.type),
+    agent_id: input.agent.agent_id,
+    agent_handle: input.agent.handle,
+    session_id: input.agent.session_id,
+    to,
+    reply_to: input.reply_to ?? "",
+    payload: input.payload ?? null,
+  };
+  if (event.reply_to !== "") validateStreamId(event.reply_to);
+  const fields = encodeEventFields(event);
+  const size = new TextEncoder().encode(fieldValue(fields, "payload")).length;
+  const cap = room.config.maxPayloadBytes;
+  if (cap > 0 && size > cap) throw new PayloadTooLargeError(size, cap);
+  const { id, timestamp } = decodePrivateReply(
+    await room.redis.evalScript(PRIVATE, [room.keys.inbox(to), room.keys.inboxRecipients], [
+      to,
+      room.config.inboxMaxLen,
+      room.config.inboxTtlMs,
+      ...fields,
+    ]),
+  );
+  return { id, ...event, timestamp };
 }
 
 function decodeInbox(reply: unknown): InboxEntry[] {
@@ -26,7 +86,13 @@ function decodeInbox(reply: unknown): InboxEntry[] {
     const decoded = decodeStreamEntry(raw);
     if (!decoded) continue;
     const sourceId = fieldValue((raw as [string, unknown[]])[1], "source_id") ?? "";
-    entries.push({ inbox_id: decoded.id, event: { ...decoded, id: sourceId } });
+    // a private message has no room entry: its id is its inbox entry id
+    const id = sourceId === PRIVATE_SOURCE ? decoded.id : sourceId;
+    entries.push({
+      inbox_id: decoded.id,
+      event: { ...decoded, id },
+      private: sourceId === PRIVATE_SOURCE,
+    });
   }
   return entries;
 }

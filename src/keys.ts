@@ -91,6 +91,16 @@ export interface RoomKeys {
   readonly mailboxIndex: string;
   /** Presence record of one agent. */
   presence(agentId: string): string;
+  /** Ping requests waiting for one agent's live process (a list). */
+  ping(agentId: string): string;
+  /** The answer to one ping (a list, keyed by the ping's nonce). */
+  pong(nonce: string): string;
+  /** Pending-reply ledger of one sender: message id → entry JSON (a hash). */
+  pending(agentId: string): string;
+  /** Send counter of one `<sender>><target>` pair in the current rate window. */
+  rate(pair: string): string;
+  /** Audit stream of sends over the rate limit. */
+  readonly rateAudit: string;
   /** Scratchpad entry. */
   scratchpad(name: string): string;
   /** Read cursor of one session. */
@@ -162,6 +172,11 @@ export function roomKeys(room: RoomCoordinates): RoomKeys {
     presenceEnds: fixed("presence-ends"),
     mailbox: variable("mailbox"),
     mailboxIndex: fixed("mailbox-index"),
+    ping: variable("ping"),
+    pong: variable("pong"),
+    pending: variable("pending"),
+    rate: variable("rate"),
+    rateAudit: fixed("rate-audit"),
     scratchpad: variable("state"),
     cursor: variable("cursor"),
     leases: fixed("leases"),

@@ -16,8 +16,10 @@ import {
   CLAIM,
   COMPLETE,
   DLQ_RETRY,
+  PRIVATE,
   PRUNE_CONSUMER,
   PUBLISH,
+  RATE,
   RELEASE,
   ROSTER,
   RUNTIME_FAIL,
@@ -163,6 +165,22 @@ export function decodePublishReply(reply: unknown): PublishReply {
   const r = new ScriptReply(PUBLISH, reply);
   r.items(3, 3);
   return { id: r.text(0), timestamp: r.int(1), inboxId: r.text(2) };
+}
+
+/** Decodes the private script's `{ inbox entry id, timestamp }`. */
+export function decodePrivateReply(reply: unknown): { id: string; timestamp: number } {
+  const r = new ScriptReply(PRIVATE, reply);
+  r.items(2, 2);
+  return { id: r.text(0), timestamp: r.int(1) };
+}
+
+/** Decodes the rate script's `{ count, over (0|1) }`. */
+export function decodeRateReply(reply: unknown): { count: number; over: boolean } {
+  const r = new ScriptReply(RATE, reply);
+  r.items(2, 2);
+  const over = r.int(1);
+  if (over !== 0 && over !== 1) throw r.unexpected();
+  return { count: r.int(0), over: over === 1 };
 }
 
 /** Decodes the welcome script's `{ id, timestamp, replaced id or "" }`. */

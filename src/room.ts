@@ -119,6 +119,21 @@ export function validateStreamId(id: string): string {
   return id;
 }
 
+/**
+ * Checks a payload against a room's size cap (what {@linkcode Room.publish}
+ * checks), so a caller can refuse it before writing anything else.
+ *
+ * @param config the room's configuration
+ * @param payload the payload
+ * @throws {PayloadTooLargeError} when its JSON exceeds the cap
+ */
+export function checkPayloadSize(config: RoomConfig, payload: JsonValue | undefined): void {
+  const text = payload === undefined || payload === null ? "" : JSON.stringify(payload);
+  const size = new TextEncoder().encode(text).length;
+  const cap = config.maxPayloadBytes;
+  if (cap > 0 && size > cap) throw new PayloadTooLargeError(size, cap);
+}
+
 /** A room bound to a Redis port. */
 export class Room {
   /** The room's configuration. */

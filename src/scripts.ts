@@ -17,6 +17,9 @@ import liveClaimsSource from "./lua/live_claims.lua" with { type: "text" };
 import advanceCursorSource from "./lua/advance_cursor.lua" with { type: "text" };
 import endAskSource from "./lua/end_ask.lua" with { type: "text" };
 import welcomeSource from "./lua/welcome.lua" with { type: "text" };
+import privateSource from "./lua/private.lua" with { type: "text" };
+import rateSource from "./lua/rate.lua" with { type: "text" };
+import pendingStepSource from "./lua/pending_step.lua" with { type: "text" };
 import coord from "./lua/_coord.lua" with { type: "text" };
 import leaseAcquireSource from "./lua/lease_acquire.lua" with { type: "text" };
 import leaseRenewSource from "./lua/lease_renew.lua" with { type: "text" };
@@ -58,6 +61,12 @@ export const LIVE_CLAIMS: LuaScript = { name: "live_claims", source: lib + liveC
 export const ADVANCE_CURSOR: LuaScript = { name: "advance_cursor", source: advanceCursorSource };
 /** Releases a pending-ask lease if still ours (see `lua/end_ask.lua`). */
 export const END_ASK: LuaScript = { name: "end_ask", source: endAskSource };
+/** Delivers an event to one inbox only (see `lua/private.lua`). */
+export const PRIVATE: LuaScript = { name: "private", source: lib + privateSource };
+/** Counts a send against the rate gate (see `lua/rate.lua`). */
+export const RATE: LuaScript = { name: "rate", source: lib + rateSource };
+/** Compare-and-set of a pending-reply ledger entry (see `lua/pending_step.lua`). */
+export const PENDING_STEP: LuaScript = { name: "pending_step", source: pendingStepSource };
 /** Pins the lobby's WELCOME event (see `lua/welcome.lua`). */
 export const WELCOME: LuaScript = { name: "welcome", source: lib + welcomeSource };
 

@@ -8,7 +8,9 @@ import assert from "node:assert/strict";
 import { LOBBY, roomConfig } from "../src/config.ts";
 import { guardResources } from "../src/coordination/guard.ts";
 import { type AgentIdentity, resolveIdentity, sessionTokenOf } from "../src/identity.ts";
-import { markInboxRead, unreadInbox } from "../src/inbox.ts";
+import { markInboxRead, sendPrivate, unreadInbox } from "../src/inbox.ts";
+import { recordPending, sweepPending } from "../src/liveness.ts";
+import { countSend } from "../src/rate.ts";
 import { clusterSlot, roomKeys } from "../src/keys.ts";
 import { acquireLease, breakLease, releaseLease, renewLease } from "../src/coordination/leases.ts";
 import { ask, pinWelcome, reply } from "../src/messaging.ts";
@@ -323,6 +325,39 @@ async function exerciseRoom(
     ),
     true,
   );
+  // a private message (inbox only), the rate gate, and the pending ledger's re-ping step
+  const secret = await sendPrivate(a, {
+    agent: alice,
+    to: bob.agent_id,
+    type: "NOTE",
+    payload: "psst",
+  });
+  const privately = await unreadInbox(b, { recipient: bob.agent_id });
+  assert.deepEqual(
+    privately.filter((e) => e.private).map((e) => [e.event.id, e.event.payload]),
+    [[secret.id, "psst"]],
+  );
+  const limit = { count: 1, windowMs: 60_000 };
+  const gate = {
+    from: alice.agent_id,
+    to: bob.agent_id,
+    type: "NOTE",
+    limit,
+    mode: "observe" as const,
+  };
+  assert.deepEqual(await countSend(a, gate), { count: 1, over: false });
+  assert.deepEqual(await countSend(a, gate), { count: 2, over: true });
+  const now = await a.serverTime();
+  await recordPending(a, {
+    sender: alice.agent_id,
+    id: secret.id,
+    to: bob.agent_id,
+    type: "NOTE",
+    sentAt: now - 10_000,
+    withinMs: 1,
+  });
+  const swept = await sweepPending(a, { sender: alice, backoffMs: [1] });
+  assert.deepEqual(swept, { repinged: [secret.id], escalated: [] });
 
   // leaving
   assert.deepEqual(await clearSessionPresence(a, alice.session_id), [alice.agent_id]);

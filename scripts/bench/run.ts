@@ -11,6 +11,7 @@
 import { claimThroughput } from "./claims.ts";
 import { hookBench } from "./hooks.ts";
 import { leaseBench } from "./leases.ts";
+import { mcpBench } from "./mcp.ts";
 import { openLatency } from "./open_latency.ts";
 import { postLatency } from "./post_latency.ts";
 import { postMemory } from "./post_memory.ts";
@@ -32,6 +33,7 @@ try {
   sections.push(await hookBench(redis));
   sections.push(await workerThroughput(redis));
   sections.push(await archiveSweep(redis));
+  sections.push(await mcpBench(redis));
 } finally {
   await redis.stop();
 }

@@ -8,7 +8,7 @@
 import { AgentroomError, AskPendingError, RedisUnavailableError } from "../errors.ts";
 import { isNetworkBlocked } from "../redis/connect.ts";
 import { networkBlockedText } from "./setup.ts";
-import { didYouMean, findCommand, parseCommandArgs, UsageError } from "./_args.ts";
+import { didYouMean, findCommand, parseCommandArgs, type ParsedLine, UsageError } from "./_args.ts";
 import { VERSION } from "../version.ts";
 import { type CliIo, type Command, Context } from "./_context.ts";
 import { type Output, outputTo } from "./_output.ts";
@@ -18,6 +18,8 @@ import { guard } from "./guard.ts";
 import { hook } from "./hook.ts";
 import { lease } from "./lease.ts";
 import { leave } from "./leave.ts";
+import { pendingCommand, pingCommand } from "./liveness.ts";
+import { mcpCommand } from "./mcp.ts";
 import { askCommand, inbox, replyCommand, wait, welcome } from "./messaging.ts";
 import { post } from "./post.ts";
 import { completionCommand } from "./completion.ts";
@@ -44,6 +46,8 @@ import { CliError, EXIT } from "./errors.ts";
 
 export { EXIT } from "./errors.ts";
 
+const mcp = mcpCommand((name, line, io) => runParsed(name, line, io));
+
 /** Every command, in help order. */
 export const COMMANDS: readonly Command[] = [
   post,
@@ -56,6 +60,8 @@ export const COMMANDS: readonly Command[] = [
   askCommand,
   replyCommand,
   wait,
+  pingCommand,
+  pendingCommand,
   welcome,
   register,
   catalog,
@@ -81,6 +87,7 @@ export const COMMANDS: readonly Command[] = [
   daemon,
   dashboard,
   hook,
+  mcp,
   setup,
   server,
   doctor,
@@ -151,23 +158,56 @@ export async function main(args: string[], io: CliIo): Promise<number> {
       out.line(commandHelp(command));
       return EXIT.ok;
     }
-    const count = line.positionals.length;
-    if (count < command.args.min) {
-      throw new UsageError(`missing argument: ${name} takes ${command.args.what}`, name);
-    }
-    if (count > command.args.max) {
-      const takes = command.args.max === 0 ? "no arguments" : command.args.what;
-      throw new UsageError(
-        `too many arguments: ${name} takes ${takes} (quote a payload with spaces)`,
-        name,
-      );
-    }
+    checkArgCount(command, line);
     ctx = new Context(line, out, io);
     return await command.run(ctx);
   } catch (error) {
     return report(out, error, name);
   } finally {
     await ctx?.close().catch(() => {});
+  }
+}
+
+/**
+ * Runs one command on an already parsed line (no argument parsing, so no
+ * value can be taken for a flag), with the same error reporting as
+ * {@linkcode main}. The MCP server calls commands through this.
+ *
+ * @param name the command name
+ * @param line flag values and positionals, as the parser would produce them
+ * @param io environment, working directory, streams and process facts
+ * @returns the exit code
+ */
+export async function runParsed(name: string, line: ParsedLine, io: CliIo): Promise<number> {
+  const out = outputTo(io.stdout, io.stderr);
+  const command = ALL.find((c) => c.name === name);
+  if (!command) {
+    out.error(`internal: unknown command ${JSON.stringify(name)}`);
+    return EXIT.failure;
+  }
+  const ctx = new Context(line, out, io);
+  try {
+    checkArgCount(command, line);
+    return await command.run(ctx);
+  } catch (error) {
+    return report(out, error, name);
+  } finally {
+    await ctx.close().catch(() => {});
+  }
+}
+
+function checkArgCount(command: Command, line: ParsedLine): void {
+  const count = line.positionals.length;
+  const name = command.name;
+  if (count < command.args.min) {
+    throw new UsageError(`missing argument: ${name} takes ${command.args.what}`, name);
+  }
+  if (count > command.args.max) {
+    const takes = command.args.max === 0 ? "no arguments" : command.args.what;
+    throw new UsageError(
+      `too many arguments: ${name} takes ${takes} (quote a payload with spaces)`,
+      name,
+    );
   }
 }
 

@@ -17,6 +17,7 @@ import {
   reply as replyTo,
   waitForEvent,
 } from "../messaging.ts";
+import { recordPending, settlePending } from "../liveness.ts";
 import { refreshPresence, roster } from "../presence.ts";
 import { Room, validateEventType, validateStreamId } from "../room.ts";
 import { resolveLiveTarget } from "../targets.ts";
@@ -166,6 +167,7 @@ export const askCommand: Command = {
     const me = ctx.identity;
     const room = await ctx.room();
     const to = resolveLiveTarget(rawTo, await roster(room));
+    let recorded: Promise<unknown> = Promise.resolve();
     const result = await askAgent(room, {
       agent: me,
       to,
@@ -173,8 +175,19 @@ export const askCommand: Command = {
       timeoutMs,
       onAsked: (asked) => {
         if (!ctx.json) ctx.out.line(`asked ${to} as ${me.agent_id} (entry ${asked.id})`);
+        // the ledger shows the question while it waits (pending in another process)
+        recorded = recordPending(room, {
+          sender: me.agent_id,
+          id: asked.id,
+          to,
+          type: asked.type,
+          sentAt: asked.timestamp,
+          withinMs: timeoutMs,
+        }).catch(() => {});
       },
     });
+    await recorded;
+    if (result.reply) await settlePending(room, { sender: me.agent_id, id: result.ask.id });
     await refreshPresence(room, me);
     if (!result.reply) {
       throw new TimeoutError(
@@ -210,6 +223,7 @@ export const replyCommand: Command = {
     const me = ctx.identity;
     const room = await ctx.room();
     const event = await replyTo(room, { agent: me, askId, message: decodePayload(text) });
+    await settlePending(room, { sender: event.to, id: askId });
     await refreshPresence(room, me);
     if (ctx.json) ctx.out.json(eventJson(event));
     else ctx.out.line(`replied to ${askId} as ${me.agent_id} (entry ${event.id})`);

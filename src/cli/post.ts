@@ -7,8 +7,19 @@ import { basename, isAbsolute, join } from "node:path";
 import { decodePayload, type JsonValue } from "../codec.ts";
 import { AgentroomError, PayloadTooLargeError } from "../errors.ts";
 import { MAX_HANDLE_LENGTH, sanitizeHandle } from "../identity.ts";
+import { sendPrivate } from "../inbox.ts";
+import { recordPending, settlePending } from "../liveness.ts";
+import { countSend, DEFAULT_RATE_LIMIT, type RateLimit, type RateMode } from "../rate.ts";
+import { refusedError } from "./errors.ts";
+import { MAX_ASK_TIMEOUT_MS } from "../messaging.ts";
+import { parseDuration } from "./_args.ts";
 import { heartbeat, joinDescription, refreshPresence, roster } from "../presence.ts";
-import { MAX_SCRATCHPAD_BYTES, validateEventType, validateStreamId } from "../room.ts";
+import {
+  checkPayloadSize,
+  MAX_SCRATCHPAD_BYTES,
+  validateEventType,
+  validateStreamId,
+} from "../room.ts";
 import { resolveTarget } from "../targets.ts";
 import { UsageError } from "./_args.ts";
 import type { Command, Context } from "./_context.ts";
@@ -21,7 +32,7 @@ export const post: Command = {
   name: "post",
   summary: "publish an event to the room",
   usage:
-    "post <type> [payload] [--to ID] [--reply-to ID] [--file PATH] [--priority N] [--tag T]...",
+    "post <type> [payload] [--to ID] [--reply-to ID] [--private] [--expect-reply [--within D]] [--file PATH] [--priority N] [--tag T]...",
   details: [
     "A payload that parses as JSON is stored as JSON; any other text is stored as a JSON string.",
     "A JSON object payload with 'role' or 'working_on' also labels your presence in 'who'.",
@@ -30,12 +41,22 @@ export const post: Command = {
     "--file stores the file in the room's scratchpad (binary-safe, at most 4 MiB, lives as long",
     "as the room) and posts a reference: the recipient's digest shows the drop, and",
     "'agentroom pad get <pad>' or 'agentroom inbox --save-files DIR' writes it out.",
+    "--private (needs --to): only into the recipient's inbox, not the room's shared feed; its id",
+    "is its inbox entry id. Private means not in the feed, not confidential: anyone with access",
+    "to Redis can read it. --expect-reply (needs --to) records the message in your pending-reply",
+    "ledger ('agentroom pending'), due --within (default 10m); a post --reply-to <id> to you, or",
+    "reply, settles it.",
+    "Rate gate: sends per sender and target are counted per window (AGENTROOM_RATE_LIMIT,",
+    "default 30/1m); over the limit a send is audited and delivered with a warning (observe, the",
+    "default), or refused (exit 1) with --rate-gate enforce or AGENTROOM_RATE_GATE=enforce.",
   ],
   examples: [
     `post NOTE "tests are green on main"`,
     `post STATUS '{"role":"reviewer","working_on":"auth refactor"}'`,
     `post QUESTION "who owns src/db?" --to reviewer`,
     `post FILE "the failing log" --file build.log --to reviewer`,
+    `post NOTE "your branch breaks main" --to builder --private`,
+    `post REVIEW "PR 12 ready" --to reviewer --expect-reply --within 30m`,
   ],
   flags: {
     to: {
@@ -55,6 +76,18 @@ export const post: Command = {
       value: "PATH",
       help: "drop a file: store it in the scratchpad, post a reference",
     },
+    private: { type: "boolean", help: "only into the recipient's inbox, not the shared feed" },
+    "expect-reply": { type: "boolean", help: "record it in your pending-reply ledger" },
+    within: {
+      type: "string",
+      value: "DURATION",
+      help: "when the reply is due (default 10m, max 24h)",
+    },
+    "rate-gate": {
+      type: "string",
+      value: "MODE",
+      help: "observe (default), enforce or off (AGENTROOM_RATE_GATE)",
+    },
   },
   args: { min: 1, max: 2, what: "<type> [payload]" },
   run: async (ctx: Context) => {
@@ -69,6 +102,26 @@ export const post: Command = {
     const replyTo = ctx.flag("reply-to");
     if (replyTo !== undefined) validateStreamId(replyTo);
     const meta = priorityAndTags(ctx, "post");
+    const isPrivate = ctx.bool("private");
+    const expectReply = ctx.bool("expect-reply");
+    if ((isPrivate || expectReply) && ctx.flag("to") === undefined) {
+      throw new UsageError(
+        `--${isPrivate ? "private" : "expect-reply"} needs --to <agent>`,
+        "post",
+      );
+    }
+    const withinText = ctx.flag("within");
+    if (withinText !== undefined && !expectReply) {
+      throw new UsageError("--within goes with --expect-reply", "post");
+    }
+    const withinMs = withinText === undefined ? 10 * 60_000 : parseDuration(withinText);
+    if (withinMs === undefined || withinMs === 0 || withinMs > MAX_ASK_TIMEOUT_MS) {
+      throw new UsageError(
+        `--within must be a duration from 1s to 24h (90s, 30m), got ${JSON.stringify(withinText)}`,
+        "post",
+      );
+    }
+    const gate = rateGate(ctx);
     const agent = ctx.identity;
     const room = await ctx.room();
     let to = "";
@@ -95,26 +148,53 @@ export const post: Command = {
     }
     advise(ctx, type, payload, rawTo);
     if (drop) await room.writeScratchpad(drop.ref.pad, drop.bytes, room.config.streamTtlMs);
-    const event = await room.publish({
-      type,
-      agent,
-      payload,
-      to,
-      reply_to: replyTo,
-      inbox: true,
-      mailbox,
-    });
+    checkPayloadSize(room.config, payload); // refused before the rate gate counts it
+    if (gate.mode !== "off") {
+      const rate = await countSend(room, {
+        from: agent.agent_id,
+        to,
+        type,
+        limit: gate.limit,
+        mode: gate.mode,
+      });
+      if (rate.over) {
+        const what = `${rate.count} sends to ${to || "the room"} within ${gate.text}, over the ` +
+          `limit of ${gate.limit.count} (audited)`;
+        if (gate.mode === "enforce") {
+          throw refusedError(
+            `rate gate: refused: ${what}; wait, or raise AGENTROOM_RATE_LIMIT`,
+          );
+        }
+        ctx.out.warn(`rate gate: ${what}; delivered (observe mode)`);
+      }
+    }
+    const event = isPrivate
+      ? await sendPrivate(room, { agent, to, type, payload, reply_to: replyTo })
+      : await room.publish({ type, agent, payload, to, reply_to: replyTo, inbox: true, mailbox });
     if (meta.priority !== undefined || meta.tags !== undefined) {
       await setTaskMeta(room, event.id, meta);
     }
+    if (expectReply) {
+      await recordPending(room, {
+        sender: agent.agent_id,
+        id: event.id,
+        to,
+        type,
+        sentAt: event.timestamp,
+        withinMs,
+      });
+    }
+    if (replyTo !== undefined && to !== "") await settlePending(room, { sender: to, id: replyTo });
     const label = labelOf(payload);
     if (label !== "") await heartbeat(room, { identity: agent, description: label });
     else await refreshPresence(room, agent);
-    if (ctx.json) ctx.out.json(mailbox ? { ...eventJson(event), mailbox: to } : eventJson(event));
+    const kept = mailbox && !isPrivate;
+    if (ctx.json) ctx.out.json(kept ? { ...eventJson(event), mailbox: to } : eventJson(event));
     else {
+      const where = isPrivate ? `privately to ${to}'s inbox` : `as ${agent.agent_id}`;
       ctx.out.line(
-        `posted ${event.type} as ${agent.agent_id} (entry ${event.id})` +
-          (mailbox
+        `posted ${event.type} ${where} (entry ${event.id})` +
+          (kept
             ? `; no live agent is ${to}: kept in the mailbox of handle ${to}, ` +
               `delivered to the first agent that joins as ${to}`
             : ""),
@@ -196,4 +276,26 @@ function advise(ctx: Context, type: string, payload: unknown, rawTo: string | un
   if (type === "REPLY" && ctx.flag("reply-to") === undefined) {
     ctx.out.warn("a REPLY without --reply-to is not correlated with any question");
   }
+}
+
+function rateGate(ctx: Context): { mode: RateMode; limit: RateLimit; text: string } {
+  const rawMode = ctx.flag("rate-gate") ?? ctx.env("AGENTROOM_RATE_GATE") ?? "observe";
+  if (rawMode !== "observe" && rawMode !== "enforce" && rawMode !== "off") {
+    throw new UsageError(
+      `rate gate must be observe, enforce or off, got ${JSON.stringify(rawMode)}`,
+      "post",
+    );
+  }
+  const rawLimit = ctx.env("AGENTROOM_RATE_LIMIT");
+  if (rawLimit === undefined) return { mode: rawMode, limit: DEFAULT_RATE_LIMIT, text: "1m" };
+  const match = rawLimit.match(/^(\d{1,6})\/(.+)$/);
+  const windowMs = match ? parseDuration(match[2]!) : undefined;
+  const count = match ? Number(match[1]) : 0;
+  if (!match || count < 1 || windowMs === undefined || windowMs === 0 || windowMs > 86_400_000) {
+    throw new UsageError(
+      `AGENTROOM_RATE_LIMIT must be <sends>/<duration> like 30/1m, got ${JSON.stringify(rawLimit)}`,
+      "post",
+    );
+  }
+  return { mode: rawMode, limit: { count, windowMs }, text: match[2]! };
 }

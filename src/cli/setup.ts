@@ -34,6 +34,7 @@ import {
 import { enableNetworkAccess, type NetworkAccess, networkAccess } from "./codex_config.ts";
 import { runGit } from "../process/git_command.ts";
 import { gitSetupCommand } from "./setup_git.ts";
+import { editClaudeMcp, editCodexMcp, mcpConfigPath, mcpServerEntry } from "./mcp_settings.ts";
 import { piSetupCommand } from "./setup_pi.ts";
 import { terminalText } from "../sanitize.ts";
 import { UsageError } from "./_args.ts";
@@ -207,6 +208,89 @@ export interface SetupReport {
   ignore?: IgnoreReport;
   /** `setup codex`: the sandbox's network setting in the scope's config.toml. */
   network?: NetworkReport;
+  /** The MCP server registration (absent with `--no-mcp`). */
+  mcp?: McpReport;
+}
+
+/** What `setup` did to the harness's MCP server list. */
+export interface McpReport {
+  /** The file the harness reads MCP servers from. */
+  file: string;
+  /** Whether the registration changed (or, in a dry run, would). */
+  changed: boolean;
+  /** Whether it was written. */
+  written: boolean;
+  /** Backup of the previous file, if one was written. */
+  backup: string | null;
+  /** The command the harness runs (absent for an uninstall). */
+  command?: string[];
+}
+
+/**
+ * Registers (or removes) `agentroom mcp` where the harness reads MCP servers.
+ *
+ * @param options harness, scope, the scope's hooks file, project root, runner, environment,
+ *   and what to do
+ * @returns the report and the diff lines
+ * @throws {AgentroomError} on an unreadable or invalid file, a server of that name that
+ *   setup did not write, or a failed write
+ */
+export async function registerMcp(options: {
+  harness: Harness;
+  scope: Scope;
+  hooksFile: string;
+  root: string;
+  runner: Runner;
+  env: (name: string) => string | undefined;
+  uninstall: boolean;
+  dryRun: boolean;
+  now?: Date;
+}): Promise<{ report: McpReport; diff: string[] }> {
+  let file = mcpConfigPath(options.harness, options.scope, {
+    hooksFile: options.hooksFile,
+    root: options.root,
+    env: options.env,
+  });
+  try {
+    file = await Deno.realPath(file);
+  } catch {
+    // missing: created where asked
+  }
+  const entry = options.uninstall ? undefined : mcpServerEntry(options.runner);
+  const original = await readExisting(file);
+  let after: string;
+  if (options.harness === "codex") after = editCodexMcp(original ?? "", { entry, file });
+  else {
+    const doc = original === undefined ? {} : parseSettings(original, file);
+    const edit = editClaudeMcp(doc, {
+      entry,
+      project: options.scope === "local" ? options.root : undefined,
+      file,
+    });
+    after = edit.changed
+      ? formatSettings(edit.doc, original === undefined ? "  " : detectIndent(original))
+      : original ?? "";
+  }
+  const before = original ?? "";
+  const changed = after !== before;
+  const diff = changed
+    ? lineDiff(
+      options.harness === "codex"
+        ? before
+        : (original === undefined
+          ? ""
+          : formatSettings(parseSettings(original, file), detectIndent(original))),
+      after,
+      { from: original === undefined ? "/dev/null" : file, to: file },
+    )
+    : [];
+  let backup: string | null = null;
+  if (changed && !options.dryRun) {
+    backup = await replaceFile(file, original, after, { now: options.now });
+  }
+  const report: McpReport = { file, changed, written: changed && !options.dryRun, backup };
+  if (entry) report.command = [entry.command, ...entry.args];
+  return { report, diff };
 }
 
 /** The Codex sandbox's network setting, as reported by `setup codex`. */
@@ -493,7 +577,7 @@ export const setup: Command = {
   summary:
     "install agentroom into Claude Code, Codex, pi or git's pre-commit hook (shows the diff)",
   usage:
-    "setup <claude|codex|pi|git> [--user|--project|--local] [--dry-run] [--uninstall] [--allow-network] [--json]",
+    "setup <claude|codex|pi|git> [--user|--project|--local] [--dry-run] [--uninstall] [--allow-network] [--no-mcp] [--json]",
   details: [
     "claude, codex: adds SessionStart, UserPromptSubmit, SessionEnd and PreToolUse (file-editing",
     "tools) hooks that run 'agentroom hook <event>', merging with the hooks already there.",
@@ -512,6 +596,12 @@ export const setup: Command = {
     "  pi     --project  <project>/.pi/extensions/agentroom.ts",
     "  pi     --user     ~/.pi/agent/extensions/agentroom.ts",
     "  git               the pre-commit hook in git's hooks directory (core.hooksPath honoured)",
+    "",
+    "claude, codex: also registers 'agentroom mcp' as the MCP server 'agentroom' where the",
+    "harness reads MCP servers (--uninstall removes it; --no-mcp leaves it alone):",
+    "  claude --project  <project>/.mcp.json        claude --user  ~/.claude.json mcpServers",
+    '  claude --local    ~/.claude.json projects["<project>"].mcpServers',
+    "  codex             [mcp_servers.agentroom] in the scope's config.toml",
     "",
     "codex --allow-network: also sets [sandbox_workspace_write] network_access = true in the",
     "scope's config.toml, so the agent's shell (sandboxed) can reach Redis.",
@@ -539,6 +629,7 @@ export const setup: Command = {
       type: "boolean",
       help: "codex: give the sandboxed shell network access in config.toml",
     },
+    "no-mcp": { type: "boolean", help: "claude, codex: leave the MCP server registration alone" },
   },
   args: { min: 1, max: 1, what: "<claude|codex|pi|git>" },
   run: async (ctx) => {
@@ -548,6 +639,9 @@ export const setup: Command = {
         `unknown setup target ${JSON.stringify(target)}; expected claude, codex, pi or git`,
         "setup",
       );
+    }
+    if (ctx.bool("no-mcp") && target !== "claude" && target !== "codex") {
+      throw new UsageError("--no-mcp is for setup claude and setup codex only", "setup");
     }
     if (ctx.bool("allow-network") && target !== "codex") {
       throw new UsageError("--allow-network is for setup codex only", "setup");
@@ -615,6 +709,21 @@ async function harnessSetup(ctx: Context, harness: Harness, scope: Scope): Promi
       if (report.network.before !== "on") report.notes.push(sandboxNote(report.network));
     }
   }
+  let mcpDiff: string[] = [];
+  if (!ctx.bool("no-mcp")) {
+    const result = await registerMcp({
+      harness,
+      scope,
+      hooksFile: report.file,
+      root: projectRoot(ctx.cwd),
+      runner,
+      env,
+      uninstall,
+      dryRun,
+    });
+    report.mcp = result.report;
+    mcpDiff = result.diff;
+  }
   if (ctx.json) {
     ctx.out.json(report);
     return 0;
@@ -663,6 +772,26 @@ async function harnessSetup(ctx: Context, harness: Harness, scope: Scope): Promi
       else {
         if (network.backup) out.line(terminalText(`backup: ${network.backup}`));
         out.line(terminalText(`wrote ${network.file}`));
+      }
+    }
+  }
+  const mcp = report.mcp;
+  if (mcp) {
+    out.line(terminalText(`${HARNESS_NAMES[harness]} MCP server (${scope}): ${mcp.file}`));
+    if (!mcp.changed) {
+      out.line(
+        uninstall
+          ? "unchanged: no agentroom MCP server here"
+          : "unchanged: agentroom's MCP server is already registered",
+      );
+    } else {
+      out.line("");
+      for (const line of mcpDiff) out.line(terminalText(line));
+      out.line("");
+      if (dryRun) out.line("dry run: nothing written");
+      else {
+        if (mcp.backup) out.line(terminalText(`backup: ${mcp.backup}`));
+        out.line(terminalText(`wrote ${mcp.file}`));
       }
     }
   }

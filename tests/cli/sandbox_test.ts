@@ -70,7 +70,7 @@ async function codexBox() {
 Deno.test("setup codex: the sandbox note, and --allow-network writes config.toml with a diff and a backup", async () => {
   await using box = await codexBox();
   const config = join(box.home, ".codex", "config.toml");
-  const plain = await box.run(["codex", "--user"]);
+  const plain = await box.run(["codex", "--user", "--no-mcp"]);
   assert.equal(plain.code, 0, plain.stderr);
   assert.match(
     plain.stdout,
@@ -84,13 +84,13 @@ Deno.test("setup codex: the sandbox note, and --allow-network writes config.toml
 
   const original = 'model = "o3"\n';
   await Deno.writeTextFile(config, original);
-  const dry = await box.run(["codex", "--user", "--allow-network", "--dry-run"]);
+  const dry = await box.run(["codex", "--user", "--no-mcp", "--allow-network", "--dry-run"]);
   assert.equal(dry.code, 0, dry.stderr);
   assert.match(dry.stdout, /^\+\[sandbox_workspace_write\]$/m);
   assert.match(dry.stdout, /^\+network_access = true$/m);
   assert.equal(await Deno.readTextFile(config), original);
 
-  const wrote = await box.run(["codex", "--user", "--allow-network"]);
+  const wrote = await box.run(["codex", "--user", "--no-mcp", "--allow-network"]);
   assert.equal(wrote.code, 0, wrote.stderr);
   assert.ok(wrote.stdout.includes(`Codex sandbox network (user): ${config}\n`), wrote.stdout);
   assert.match(wrote.stdout, /^backup: .*config\.toml\.bak-\d{8}T\d{6}Z$/m);
@@ -99,7 +99,7 @@ Deno.test("setup codex: the sandbox note, and --allow-network writes config.toml
     await Deno.readTextFile(config),
     'model = "o3"\n\n[sandbox_workspace_write]\nnetwork_access = true\n',
   );
-  const again = await box.run(["codex", "--user", "--allow-network", "--json"]);
+  const again = await box.run(["codex", "--user", "--no-mcp", "--allow-network", "--json"]);
   const report = JSON.parse(again.stdout);
   assert.deepEqual(
     {
@@ -110,7 +110,7 @@ Deno.test("setup codex: the sandbox note, and --allow-network writes config.toml
     { before: "on", changed: false, backup: null },
   );
 
-  const project = await box.run(["codex", "--allow-network", "--json"]);
+  const project = await box.run(["codex", "--allow-network", "--json", "--no-mcp"]);
   assert.equal(JSON.parse(project.stdout).network.file, join(box.project, ".codex", "config.toml"));
   assert.equal(
     await Deno.readTextFile(join(box.project, ".codex", "config.toml")),

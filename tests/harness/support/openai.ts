@@ -18,7 +18,9 @@ import type { ModelServer, RecordedRequest } from "./anthropic.ts";
 export type ResponsesReply =
   | { text: string }
   | { call: { name: string; arguments: Record<string, unknown> } }
-  | { custom: { name: string; input: string } };
+  | { custom: { name: string; input: string } }
+  /** Any other output item as it is (e.g. a `tool_search_call`, or a namespaced MCP call). */
+  | { raw: Record<string, unknown> };
 
 /** The conversation position of a Responses request. */
 export interface ResponsesTurn {
@@ -37,8 +39,17 @@ export type ResponsesScript = (turn: ResponsesTurn) => ResponsesReply;
 
 type Item = Record<string, unknown>;
 
-const CALLS = new Set(["function_call", "custom_tool_call", "local_shell_call"]);
-const OUTPUTS = new Set(["function_call_output", "custom_tool_call_output"]);
+const CALLS = new Set([
+  "function_call",
+  "custom_tool_call",
+  "local_shell_call",
+  "tool_search_call",
+]);
+const OUTPUTS = new Set([
+  "function_call_output",
+  "custom_tool_call_output",
+  "tool_search_output",
+]);
 
 function outputText(item: Item): string {
   const output = item.output;
@@ -87,6 +98,7 @@ let counter = 0;
 
 function outputItem(reply: ResponsesReply): Item {
   const id = ++counter;
+  if ("raw" in reply) return { id: `item_${id}`, call_id: `call_${id}`, ...reply.raw };
   if ("text" in reply) {
     return {
       type: "message",
