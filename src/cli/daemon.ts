@@ -11,7 +11,6 @@ import { Room } from "../room.ts";
 import { fileSink } from "../archive_files.ts";
 import { connectRedis } from "../redis/connect.ts";
 import type { RedisPort } from "../redis/port.ts";
-import { runDaemon } from "../serve/daemon.ts";
 import { terminalText } from "../sanitize.ts";
 import { intFlag, parseDuration, UsageError } from "./_args.ts";
 import { archiveDir } from "./archive.ts";
@@ -121,6 +120,8 @@ export const daemon: Command = {
     const unlisten = ctx.io.onInterrupt(() => stop.abort());
     const log = (line: string) => ctx.io.stderr(`daemon: ${terminalText(line)}\n`);
     if (dir !== undefined) log(`archiving into ${dir}`);
+    // the long-running part lives in src/serve/, loaded only when the daemon starts
+    const { runDaemon } = await import("../serve/daemon.ts");
     try {
       await runDaemon({
         redis,

@@ -11,7 +11,6 @@ import { connectRedis } from "../redis/connect.ts";
 import type { RedisPort } from "../redis/port.ts";
 import { Room, validateEventType, validateStreamId } from "../room.ts";
 import { Runtime } from "../runtime.ts";
-import { shellWorker } from "../serve/shell_worker.ts";
 import { terminalText } from "../sanitize.ts";
 import { DAY_MS } from "../limits.ts";
 import { isAbsolute, join } from "node:path";
@@ -166,6 +165,8 @@ export const worker: Command = {
     let fatal: unknown;
     const unlisten = ctx.io.onInterrupt(() => stop.abort());
     const log = (text: string) => ctx.io.stderr(`worker: ${terminalText(text)}\n`);
+    // the long-running part lives in src/serve/, loaded only when a worker starts
+    const { shellWorker } = await import("../serve/shell_worker.ts");
     try {
       const runtime = new Runtime(
         room,

@@ -29,7 +29,7 @@ function specifiers(source: string): string[] {
   return [...source.matchAll(STATIC), ...source.matchAll(DYNAMIC)].map((m) => m[1] ?? m[2]!);
 }
 
-Deno.test("mcp: the SDK and zod are imported only under src/serve/, which the CLI loads lazily", () => {
+Deno.test("mcp: the SDK and zod are imported only under src/serve/, which the CLI loads lazily (every serve module)", () => {
   const files = ["cli.ts", "mod.ts", ...tsFiles("src"), ...tsFiles("hooks")];
   for (const file of files) {
     if (file.startsWith("src/serve/")) continue;
@@ -40,7 +40,7 @@ Deno.test("mcp: the SDK and zod are imported only under src/serve/, which the CL
         `${file} imports ${spec}`,
       );
       if (spec.includes("/serve/")) {
-        assert.equal(file, "src/cli/mcp.ts", `${file} imports ${spec}`);
+        assert.ok(file.startsWith("src/cli/"), `${file} imports ${spec}`);
         const statics = [...source.matchAll(STATIC)].map((m) => m[1] ?? m[2]);
         assert.ok(!statics.includes(spec), `${file} imports ${spec} statically`);
       }
