@@ -22,7 +22,6 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import type { RoomEvent } from "../../src/codec.ts";
 import { roomConfig } from "../../src/config.ts";
 import { connectRedis } from "../../src/redis/connect.ts";
 import { parseRedisUrl } from "../../src/redis/url.ts";
