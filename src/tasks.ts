@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { confirmDurable } from "./durability.ts";
 import type { JsonValue, RoomEvent } from "./codec.ts";
 import { decodePayload, decodeStreamEntry } from "./codec.ts";
 import { InvalidValueError } from "./errors.ts";
@@ -163,7 +164,9 @@ export async function claimTask(
     options.agent.handle,
     options.agent.session_id,
   ]);
-  return decodeClaimReply(reply);
+  const result = decodeClaimReply(reply);
+  if (result.outcome !== "claimed" && result.outcome !== "renewed") return result;
+  return await confirmDurable(room, `claim of task ${id}`, result);
 }
 
 /**
@@ -198,7 +201,9 @@ export async function completeTask(
     options.agent.handle,
     options.agent.session_id,
   ]);
-  return decodeCompleteReply(reply);
+  const done = decodeCompleteReply(reply);
+  if (done.outcome !== "completed") return done;
+  return await confirmDurable(room, `completion of task ${id}`, done);
 }
 
 /**
@@ -222,7 +227,9 @@ export async function releaseTask(
     options.agent.handle,
     options.agent.session_id,
   ]);
-  return decodeReleaseReply(reply);
+  const released = decodeReleaseReply(reply);
+  if (released.outcome !== "released") return released;
+  return await confirmDurable(room, `release of task ${id}`, released);
 }
 
 /**

@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { confirmDurable } from "../durability.ts";
 import {
   actorArgs,
   checkDuration,
@@ -85,6 +86,9 @@ export async function acquireLease(
         ...resources,
       ]),
     );
+    if (result.outcome === "acquired") {
+      return await confirmDurable(room, `lease ${result.lease.id}`, result);
+    }
     if (result.outcome !== "exists") return result; // exists: a 128-bit id collision, draw again
   }
 }
@@ -108,7 +112,9 @@ export async function renewLease(
     id,
     ttl,
   ]);
-  return decodeLeaseRenewReply(reply);
+  const renewed = decodeLeaseRenewReply(reply);
+  if (renewed.outcome !== "renewed") return renewed;
+  return await confirmDurable(room, `renewal of lease ${id}`, renewed);
 }
 
 /**
@@ -128,7 +134,9 @@ export async function releaseLease(
     ...actorArgs(room, options.agent),
     id,
   ]);
-  return decodeLeaseReleaseReply(reply);
+  const released = decodeLeaseReleaseReply(reply);
+  if (released.outcome !== "released") return released;
+  return await confirmDurable(room, `release of lease ${id}`, released);
 }
 
 /**
