@@ -112,6 +112,23 @@ Stop reason outside any fence, reduced to identifier characters. A hostile handl
 \`ignore-all-previous-instructions\` therefore reaches the agent's next instruction as those
 characters. The dashboard is not covered (it is not on main).
 
+**cluster** (full profile only). Six \`redis-server\` processes form a Redis Cluster of 3 masters
+and 3 replicas (\`--cluster-enabled yes\`, \`redis-cli --cluster create --cluster-replicas 1\`,
+node timeout 1 s, no persistence). Writers (ioredis cluster connections) claim fresh tasks and
+acquire leases in one room with a steady load; the master that owns the room's slot is killed with
+SIGKILL; its replica is promoted. The load goes on through the failover, then every acknowledged
+claim (owner key and TASK_CLAIMED) and lease is looked up on the new master, and every lost claim
+is offered to another agent (a lost claim that someone else wins is a second holder). Run twice, on
+fresh clusters: with the durability option off and on (\`durabilityReplicas: 1\`,
+\`durabilityTimeoutMs: 500\`: WAIT after each change, on the connection to the slot's master).
+These rows are measurements, not pass/fail checks: Redis replication is asynchronous, and what a
+failover loses without the option is the replication lag at the moment of the kill, which on
+loopback is far below a millisecond (a network link between master and replica widens it). With
+the option on, after the failover the promoted master has no replica, so every WAIT times out;
+each timeout is reported to the caller as \`ReplicationTimeoutError\` (CLI exit 1) and counted
+here, with the change made on the new master but confirmed nowhere. A call in flight at the kill
+fails for its caller with an unknown outcome (counted as calls failed).
+
 **workers.** Not yet covered: the worker runtime is not on main yet.
 `;
 }

@@ -18,6 +18,7 @@
 import { parseArgs } from "node:util";
 import { aofScenario, hungScenario, oomScenario } from "./faults.ts";
 import { claimsScenario } from "./claims.ts";
+import { clusterScenario } from "./cluster.ts";
 import { fuzzScenario } from "./fuzz.ts";
 import { injectionScenario } from "./injection.ts";
 import { leasesScenario } from "./leases.ts";
@@ -57,6 +58,18 @@ export const SCENARIOS: Scenario[] = [
   { name: "faults: OOM", run: oomScenario },
   { name: "fuzz", run: onServer(fuzzScenario) },
   { name: "injection", run: onServer(injectionScenario) },
+  {
+    name: "cluster",
+    // 12 redis-server processes and two failovers: the full profile only
+    run: (profile) =>
+      profile === "full" ? clusterScenario(profile) : Promise.resolve([{
+        scenario: "cluster",
+        check: "master kill -9 and failover, durability option off and on",
+        volume: "full profile only (`--full`, or `--only cluster --full`)",
+        violations: null,
+        examples: [],
+      }]),
+  },
   {
     name: "workers",
     run: () =>
