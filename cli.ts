@@ -16,8 +16,8 @@
 
 const encoder = new TextEncoder();
 
-function writeAll(file: { writeSync(p: Uint8Array): number }, text: string): void {
-  let bytes = encoder.encode(text);
+function writeAll(file: { writeSync(p: Uint8Array): number }, text: string | Uint8Array): void {
+  let bytes = typeof text === "string" ? encoder.encode(text) : text;
   while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
 }
 
@@ -27,6 +27,7 @@ function processIo() {
     env: (name: string): string | undefined => Deno.env.get(name),
     cwd: Deno.cwd(),
     stdout: (text: string) => writeAll(Deno.stdout, text),
+    stdoutBytes: (bytes: Uint8Array) => writeAll(Deno.stdout, bytes),
     stderr: (text: string) => writeAll(Deno.stderr, text),
     stdin: Deno.stdin,
     hostname: (): string | undefined => {
@@ -39,7 +40,11 @@ function processIo() {
     ppid: Deno.ppid,
     onInterrupt: (stop: () => void) => {
       Deno.addSignalListener("SIGINT", stop);
-      return () => Deno.removeSignalListener("SIGINT", stop);
+      Deno.addSignalListener("SIGTERM", stop);
+      return () => {
+        Deno.removeSignalListener("SIGINT", stop);
+        Deno.removeSignalListener("SIGTERM", stop);
+      };
     },
   };
 }

@@ -61,6 +61,32 @@ export async function inboxSection(ctx: HookContext): Promise<Prepared> {
   };
 }
 
+/**
+ * Whether the session has nothing unread, answered in one round trip (one
+ * pipeline: the inbox recipients, this identity's inbox cursor and newest
+ * inbox entry). True only when no other identity of the session has an inbox
+ * and this one's newest entry is already read; anything else (false) means
+ * {@linkcode inboxSection} must look.
+ */
+export async function inboxQuiet(ctx: HookContext): Promise<boolean> {
+  const { room, token } = ctx;
+  const me = ctx.identity.agent_id;
+  const [members, cursor, newest] = await room.redis.pipeline([
+    ["ZRANGE", room.keys.inboxRecipients, 0, -1],
+    ["GET", room.keys.inboxCursor(me)],
+    ["XREVRANGE", room.keys.inbox(me), "+", "-", "COUNT", 1],
+  ]);
+  if (members instanceof Error || cursor instanceof Error || newest instanceof Error) return false;
+  const others = (members as string[]).filter((m) => m !== me && isOwnSession(m, token));
+  if (others.length > 0) return false;
+  const last = (newest as [string, unknown][])[0]?.[0];
+  if (last === undefined) return true;
+  const read = typeof cursor === "string" ? cursor : "0-0";
+  const [lm = 0, ls = 0] = last.split("-").map(Number);
+  const [rm = 0, rs = 0] = read.split("-").map(Number);
+  return lm < rm || (lm === rm && ls <= rs);
+}
+
 /** Most older events counted (not shown) when more than {@linkcode SCAN_LIMIT} are new. */
 export const COUNT_LIMIT = 5_000;
 

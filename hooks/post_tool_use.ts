@@ -10,11 +10,17 @@
 import { renderDigest } from "../src/fence.ts";
 import { refreshPresence } from "../src/presence.ts";
 import type { HookContext, HookReply } from "./_context.ts";
-import { inboxSection } from "./_sections.ts";
+import { inboxQuiet, inboxSection } from "./_sections.ts";
 
-/** Runs the post-tool-use hook. */
+/**
+ * Runs the post-tool-use hook. With nothing new (the common case, after every
+ * tool call) it costs one round trip: the quiet check's pipeline and the
+ * presence refresh go out together.
+ */
 export async function postToolUse(ctx: HookContext): Promise<HookReply> {
-  const [inbox] = await Promise.all([inboxSection(ctx), refreshPresence(ctx.room, ctx.identity)]);
+  const [quiet] = await Promise.all([inboxQuiet(ctx), refreshPresence(ctx.room, ctx.identity)]);
+  if (quiet) return {};
+  const inbox = await inboxSection(ctx);
   if (inbox.section.items.length === 0) return {};
   const context = renderDigest({
     preamble: [

@@ -7,8 +7,9 @@
  */
 import { commitCursor, joinCursor, readCursor } from "./cursors.ts";
 import { type DigestSection, renderDigest } from "../src/fence.ts";
-import { refreshPresence } from "../src/presence.ts";
+import { absenceNote, presenceView, refreshPresence } from "../src/presence.ts";
 import { listLeases } from "../src/coordination/leases.ts";
+import { sweepLapses } from "../src/coordination/lapses.ts";
 import { openTasks } from "../src/tasks.ts";
 import { listWindows } from "../src/coordination/windows.ts";
 import type { RoomEvent } from "../src/codec.ts";
@@ -71,9 +72,10 @@ export async function sessionStart(ctx: HookContext): Promise<HookReply> {
       payload: { room: `${room.config.repo}:${room.config.branch}` },
     }),
     refreshPresence(room, identity),
+    sweepLapses(room).catch(() => undefined),
   ]);
   const own = fromOwnSession(ctx);
-  const [windows, leases, inbox, tasks, recent, who, lobbySeed, now] = await Promise.all([
+  const [windows, leases, inbox, tasks, recent, who, lobbySeed, view] = await Promise.all([
     listWindows(room),
     listLeases(room, { limit: 50 }),
     inboxSection(ctx),
@@ -81,8 +83,13 @@ export async function sessionStart(ctx: HookContext): Promise<HookReply> {
     eventsSince(ctx, room, (e) => !own(e), true),
     rosterSection(ctx),
     readCursor(lobby, ctx.sessionId).then((c) => c === undefined ? joinCursor(lobby) : undefined),
-    room.serverTime(),
+    presenceView(room),
   ]);
+  const now = view.now;
+  const absent = (record: { owner: string; session?: string }) => {
+    const note = absenceNote(view.of(record));
+    return note === "" ? "" : ` (${note})`;
+  };
   // the lobby's pinned welcome, once: on the session's first look at the lobby
   const welcome = lobbySeed === undefined ? undefined : await pinnedWelcome(ctx);
   const mine = (record: { owner: string; session?: string }) =>
@@ -97,6 +104,7 @@ export async function sessionStart(ctx: HookContext): Promise<HookReply> {
       items: windows.map((w) =>
         `- ${w.state === "pending" ? "pending" : "active"}, ~${minutesLeft(w.expires_at)} min: ` +
         fence.wrap(`${w.purpose}: ${w.resources.join(" ")}, held by ${w.owner}`, 300) +
+        absent(w) +
         (w.state === "pending" && w.required.some((a) => isOwnSession(a, ctx.token)) &&
             isCoordinationId(w.id)
           ? ` (your acknowledgment is needed: \`agentroom window ack ${w.id}\`)`
@@ -107,7 +115,12 @@ export async function sessionStart(ctx: HookContext): Promise<HookReply> {
       title: "resources leased by other agents (check with `agentroom guard <resource>` first)",
       items: leases.filter((l) => !mine(l)).map((l) =>
         `- ~${minutesLeft(l.expires_at)} min: ` +
-        fence.wrap(`${l.purpose}: ${l.resources.join(" ")}, held by ${l.owner}`, 300)
+        fence.wrap(`${l.purpose}: ${l.resources.join(" ")}, held by ${l.owner}`, 300) +
+        absent(l) +
+        (absent(l) !== "" && isCoordinationId(l.id)
+          ? `; \`agentroom lease break ${l.id} --reason ...\` ends it once the owner has ` +
+            "been away longer than the grace period"
+          : "")
       ),
     },
     inbox.section,

@@ -8,6 +8,7 @@
  */
 import type { RoomEvent } from "../src/codec.ts";
 import { renderDigest } from "../src/fence.ts";
+import { sweepLapses } from "../src/coordination/lapses.ts";
 import { heartbeat, presenceOf, refreshPresence } from "../src/presence.ts";
 import { clip, oneLine } from "../src/sanitize.ts";
 import { type HookContext, type HookReply, isOwnSession } from "./_context.ts";
@@ -45,8 +46,10 @@ export async function userPromptSubmit(ctx: HookContext): Promise<HookReply> {
   const own = fromOwnSession(ctx);
   const here = `${room.config.repo}:${room.config.branch}`;
   const forMe = (e: RoomEvent) => e.to === "" || e.to === here || isOwnSession(e.to, token);
-  const [, inbox, local, cross] = await Promise.all([
-    labelPresence(ctx),
+  // presence first (it moves what waited in this handle's mailbox into the inbox) and the
+  // lapse sweep (a lapsed claim, lease or window of this session lands in its inbox)
+  await Promise.all([labelPresence(ctx), sweepLapses(room).catch(() => undefined)]);
+  const [inbox, local, cross] = await Promise.all([
     inboxSection(ctx),
     eventsSince(ctx, room, (e) => !own(e), true),
     eventsSince(ctx, lobby, (e) => !LOBBY_NOISE.has(e.type) && !own(e) && forMe(e)),

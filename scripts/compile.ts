@@ -127,33 +127,59 @@ async function mustRun(what: string, cmd: string, args: string[], cwd = ROOT): P
   return ran.stdout;
 }
 
-/** True when `deno compile` failed fetching its runtime (denort). */
-function isRuntimeDownloadFailure(stderr: string): boolean {
+/**
+ * True when `deno compile` failed fetching its runtime (denort).
+ *
+ * @param stderr what `deno compile` printed
+ */
+export function isRuntimeDownloadFailure(stderr: string): boolean {
   return /Setting up base binary|denort|dl\.deno\.land/i.test(stderr);
 }
 
-async function compile(target: Target): Promise<string> {
-  const output = `dist/${target.triple}/${executableName(target)}`;
-  console.log(`compile ${target.triple} -> ${output}`);
-  const args = [
+/**
+ * The one line printed when the runtime cannot be downloaded: what failed
+ * and how to point `deno compile` at a local runtime instead.
+ *
+ * @param triple the target
+ * @param denoVersion the Deno version (`Deno.version.deno`)
+ */
+export function runtimeDownloadMessage(triple: string, denoVersion: string): string {
+  return `deno compile could not download the Deno runtime for ${triple} (denort, from ` +
+    `dl.deno.land, which this machine cannot reach); point it at a local runtime with ` +
+    `DENORT_BIN=/path/to/denort (from denort-${triple}.zip of Deno v${denoVersion}, ` +
+    `one target per run: TARGETS=${triple}), or build where dl.deno.land is reachable ` +
+    `(the release workflow)`;
+}
+
+/**
+ * The `deno compile` arguments for a target: the permission set is exactly
+ * {@linkcode RUN_PERMISSIONS}, the one the end-to-end tests run `cli.ts` with.
+ *
+ * @param target the target
+ * @returns the arguments after the deno executable
+ */
+export function compileArgs(target: Target): string[] {
+  return [
     "compile",
     "--frozen",
     ...RUN_PERMISSIONS,
     "--target",
     target.triple,
     "--output",
-    output,
+    `dist/${target.triple}/${executableName(target)}`,
     "cli.ts",
   ];
+}
+
+async function compile(target: Target): Promise<string> {
+  const output = `dist/${target.triple}/${executableName(target)}`;
+  console.log(`compile ${target.triple} -> ${output}`);
+  const args = compileArgs(target);
   const ran = await run(Deno.execPath(), args);
   if (ran === undefined) throw new Failure(`cannot run ${Deno.execPath()}`);
   if (ran.code !== 0) {
     if (isRuntimeDownloadFailure(ran.stderr)) {
-      throw new Failure(
-        `deno compile could not download the Deno runtime for ${target.triple} ` +
-          `(it fetches denort from dl.deno.land, which this machine cannot reach); ` +
-          `build where that host is reachable, e.g. the release workflow on GitHub Actions`,
-      );
+      throw new Failure(runtimeDownloadMessage(target.triple, Deno.version.deno));
     }
     throw new Failure(
       `deno compile for ${target.triple} failed (exit ${ran.code}):\n${ran.stderr}`,

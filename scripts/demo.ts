@@ -188,6 +188,17 @@ class Stage {
     return result;
   }
 
+  /** Runs one command as an agent without printing it (polling); returns what it produced. */
+  async quiet(agent: Agent, args: string[]): Promise<StepResult> {
+    const output = await this.#command(agent, args, true, AbortSignal.timeout(STEP_TIMEOUT_MS))
+      .output();
+    return {
+      code: output.code,
+      stdout: new TextDecoder().decode(output.stdout),
+      stderr: new TextDecoder().decode(output.stderr),
+    };
+  }
+
   /** Starts a long-running command (e.g. `tail --follow`) in the background. */
   spawn(agent: Agent, args: string[]): Background {
     this.#prompt(agent, args, " &");
@@ -496,6 +507,40 @@ const leasing: Scene = {
 };
 
 /** The scenes, in order. Append new ones here. */
+const working: Scene = {
+  title: "A shell command becomes a worker",
+  async play(stage, cleanup) {
+    stage.say(
+      "bob runs a worker: each TEST_REQUEST runs the command once (event JSON on stdin, fields in the environment); exit 0 completes it",
+    );
+    const worker = stage.spawn(bob, [
+      "worker",
+      "--group",
+      "tester",
+      "--interest",
+      "TEST_REQUEST",
+      "--",
+      "sh",
+      "-c",
+      'echo "tester ran $AGENTROOM_EVENT_TYPE with $AGENTROOM_EVENT_PAYLOAD"',
+    ]);
+    cleanup.add(worker);
+    const deadline = Date.now() + WAIT_TIMEOUT_MS;
+    while (!(await stage.quiet(bob, ["groups"])).stdout.includes("tester")) {
+      if (Date.now() > deadline) throw new StepFailed("the worker's group did not appear");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await stage.run(alice, ["post", "TEST_REQUEST", JSON.stringify({ suite: "http-retry" })]);
+    await worker.waitFor("tester ran TEST_REQUEST");
+    stage.say("the worker printed (its command's output passes through):");
+    console.log(indented(worker.output));
+    stage.say("the group has nothing pending; a crashed worker's events would be taken over");
+    await stage.run(bob, ["groups"]);
+    await worker.stop();
+    cleanup.delete(worker);
+  },
+};
+
 export const SCENES: readonly Scene[] = [
   joining,
   talking,
@@ -503,6 +548,7 @@ export const SCENES: readonly Scene[] = [
   catchingUp,
   racing,
   leasing,
+  working,
   leaving,
 ];
 

@@ -10,10 +10,13 @@
  *   backup), Codex's config.toml (`--allow-network`), the pi extension, the
  *   git pre-commit hook and `.git/info/exclude`; no other command writes files
  * - `--allow-sys=hostname`: the `<host>-<ppid>` session token fallback
- * - `--allow-run=git`: `guard --staged` and `setup git` ask git (staged paths,
- *   hooks directory), `setup claude --local` asks whether git already ignores
- *   the local settings file; only `git` may be started, and the hook path
- *   never starts a process
+ * - `--allow-run`: `worker -- <command>` starts the command the user names,
+ *   which no fixed list can enumerate, so the permission is unrestricted;
+ *   besides it, `guard --staged` and `setup git` ask git (staged paths, hooks
+ *   directory), `setup claude --local` asks whether git already ignores the
+ *   local settings file, `server start` starts `redis-server` (from PATH) and
+ *   `relay --tmux` asks tmux what a pane runs and shows, and types into it. The
+ *   hook path never starts a process (tested)
  *
  * @module
  */
@@ -23,5 +26,5 @@ export const RUN_PERMISSIONS: readonly string[] = [
   "--allow-read",
   "--allow-write",
   "--allow-sys=hostname",
-  "--allow-run=git",
+  "--allow-run",
 ];

@@ -145,6 +145,23 @@ _ar_install_redis() {
   }
 }
 
+# tmux, for `relay --tmux` and its tests: installed with apt when missing.
+_ar_install_tmux() {
+  command -v tmux >/dev/null 2>&1 && return 0
+  if _ar_is_macos || ! command -v apt-get >/dev/null 2>&1 || ! _ar_can_be_root; then
+    _ar_fail "tmux is missing (relay --tmux and its tests need it). Install it: apt-get install tmux, or brew install tmux"
+    return 1
+  fi
+  _ar_say "installing tmux with apt-get"
+  if ! _ar_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >&2; then
+    _ar_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    _ar_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >&2 || {
+      _ar_fail "apt-get could not install tmux"
+      return 1
+    }
+  fi
+}
+
 _ar_setup() {
   _ar_find_root || return 1
 
@@ -162,6 +179,7 @@ _ar_setup() {
     REDISMS_SYSTEM_BINARY=$(command -v redis-server)
   fi
   export REDISMS_SYSTEM_BINARY
+  _ar_install_tmux || return 1
 
   NO_COLOR=1
   RUST_BACKTRACE=0

@@ -32,6 +32,11 @@ export interface RoomTunables {
   inboxMaxLen: number;
   /** Idle expiry of inboxes and their cursors. @default 30 days */
   inboxTtlMs: number;
+  /**
+   * Approximate cap of each mailbox (messages kept for a handle or id with no
+   * live agent; they live as long as the room). @default 200
+   */
+  mailboxMaxLen: number;
   /** How many recent events `directed()` scans. @default 1000 */
   directedScan: number;
   /**
@@ -68,6 +73,7 @@ export const DEFAULT_TUNABLES: Readonly<RoomTunables> = Object.freeze({
   joinReplayMs: 10 * MINUTE,
   inboxMaxLen: 1000,
   inboxTtlMs: 30 * DAY,
+  mailboxMaxLen: 200,
   directedScan: 1000,
   durabilityReplicas: 0,
   durabilityTimeoutMs: 1000,

@@ -19,7 +19,8 @@ export type ErrorCode =
   | "aborted"
   | "ask_pending"
   | "unexpected_reply"
-  | "replication_timeout";
+  | "replication_timeout"
+  | "schema_too_new";
 
 /** Base class of every agentroom error. */
 export class AgentroomError extends Error {
@@ -53,12 +54,12 @@ export class PayloadTooLargeError extends AgentroomError {
   readonly size: number;
   /** The cap in bytes. */
   readonly limit: number;
-  /** Creates the error for a payload of `size` bytes against `limit`. */
-  constructor(size: number, limit: number) {
-    super(
-      "payload_too_large",
-      `Cannot publish event: payload is ${size} bytes, max ${limit} bytes`,
-    );
+  /**
+   * Creates the error for a payload of `size` bytes against `limit`.
+   * @param what what was refused, leading the message
+   */
+  constructor(size: number, limit: number, what = "Cannot publish event: payload") {
+    super("payload_too_large", `${what} is ${size} bytes, max ${limit} bytes`);
     this.name = "PayloadTooLargeError";
     this.size = size;
     this.limit = limit;

@@ -128,12 +128,21 @@ function list(value: unknown): string {
  * - `LEASE_*`: `<purpose>: <resources>`; `WINDOW_*`: `<purpose>: <resources> (<state>)`
  * - `TASK_CLAIMED|DONE|RELEASED`: `<task type> <task id>` (and the result of a done task)
  * - `SESSION_ENDED`: `worked on: <opening ask>`
+ * - a file drop (`post --file`, any type): `<note> [file <name>, <n> bytes: agentroom pad get <pad>]`
  *
  * @param event the event
  */
 export function eventSummary(event: RoomEvent): string | undefined {
   const p = obj(event.payload);
   if (!p) return undefined;
+  const file = obj(p.file);
+  if (file && str(file.pad) !== "") {
+    const note = p.note === undefined
+      ? ""
+      : `${typeof p.note === "string" ? p.note : JSON.stringify(p.note)} `;
+    return `${note}[file ${str(file.name)}, ${Number(file.bytes) || 0} bytes: ` +
+      `agentroom pad get ${str(file.pad)}]`;
+  }
   switch (event.type) {
     case "WORK_STATUS":
       return `${str(p.summary)} [${str(p.state)}, ${str(p.scope)}]` +

@@ -48,8 +48,15 @@ export interface RoomKeys {
   readonly openTasks: string;
   /** Sorted set of claimed task ids, scored by claim expiry (ms, server clock). */
   readonly claims: string;
+  /**
+   * Hash of claimed task id → its holder: kept after the claim lapses, until
+   * the lapse notice is written (the owner key expires with the claim).
+   */
+  readonly claimOwners: string;
   /** Claim (lease) of one task: its owner, with a TTL. */
   taskOwner(taskId: string): string;
+  /** Hash of task id → its priority and tags JSON (set when posted). */
+  readonly taskMeta: string;
   /** Hash of done task id → result JSON. */
   readonly done: string;
   /**
@@ -68,6 +75,20 @@ export interface RoomKeys {
   readonly pinnedWelcome: string;
   /** Pending-ask lease of one agent (one open question at a time). */
   pendingAsk(agentId: string): string;
+  /**
+   * Hash of agent id → when its presence ends or ended (Unix ms, server
+   * clock): the expiry its last heartbeat set, or the moment it left. Lives
+   * as long as the room; "owner absent 12m" is measured from it.
+   */
+  readonly presenceEnds: string;
+  /**
+   * Mailbox (a stream) of a handle or exact agent id with no live agent: what
+   * waits there moves into the inbox of the first agent that writes presence
+   * under that handle or id.
+   */
+  mailbox(name: string): string;
+  /** Sorted set of mailbox names scored by expiry (ms, server clock). */
+  readonly mailboxIndex: string;
   /** Presence record of one agent. */
   presence(agentId: string): string;
   /** Scratchpad entry. */
@@ -99,6 +120,14 @@ export interface RoomKeys {
   readonly work: string;
   /** Sorted set of work status ids scored by expiry (ms, server clock). */
   readonly workExpiry: string;
+  /** Completion receipt of one entry in one consumer group (a worker ran it). */
+  receipt(group: string, entryId: string): string;
+  /** Hash of entry id → failed attempts of one consumer group. */
+  attempts(group: string): string;
+  /** Dead-letter stream of one consumer group. */
+  deadLetters(group: string): string;
+  /** Lock held by the one consumer of a group that sweeps idle pending entries. */
+  sweepLock(group: string): string;
 }
 
 /**
@@ -119,8 +148,10 @@ export function roomKeys(room: RoomCoordinates): RoomKeys {
     catalog: fixed("catalog"),
     openTasks: fixed("open-tasks"),
     claims: fixed("claims"),
+    claimOwners: fixed("claim-owners"),
     taskOwner: (id) => `${prefix}:task:${escapeKeyPart(id)}:owner`,
     done: fixed("done"),
+    taskMeta: fixed("task-meta"),
     inboxRecipients: fixed("inbox-recipients"),
     pinnedWelcome: fixed("pinned-welcome"),
     inbox: variable("inbox"),
@@ -128,6 +159,9 @@ export function roomKeys(room: RoomCoordinates): RoomKeys {
     pendingAsk: variable("ask"),
     core: ["events", "types-seen", "catalog", "open-tasks", "done"].map(fixed),
     presence: variable("presence"),
+    presenceEnds: fixed("presence-ends"),
+    mailbox: variable("mailbox"),
+    mailboxIndex: fixed("mailbox-index"),
     scratchpad: variable("state"),
     cursor: variable("cursor"),
     leases: fixed("leases"),
@@ -146,6 +180,10 @@ export function roomKeys(room: RoomCoordinates): RoomKeys {
     ].map(fixed),
     work: fixed("work"),
     workExpiry: fixed("work-expiry"),
+    receipt: (group, id) => `${prefix}:receipt:${escapeKeyPart(group)}:${escapeKeyPart(id)}`,
+    attempts: variable("attempts"),
+    deadLetters: variable("dead"),
+    sweepLock: variable("sweep-lock"),
   };
 }
 

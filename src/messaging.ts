@@ -14,6 +14,13 @@ import { END_ASK, WELCOME } from "./scripts.ts";
 import { encodeEventFields } from "./codec.ts";
 import { decodeWelcomeReply } from "./replies.ts";
 
+/**
+ * Longest single blocking read of a wait: a wait without a timeout is a
+ * series of reads this long, each bounded by a deadline, so a Redis that
+ * stopped answering is noticed within about twice this.
+ */
+export const BLOCK_SLICE_MS = 5_000;
+
 /** Longest accepted wait for `ask`. */
 export const MAX_ASK_TIMEOUT_MS: number = DAY_MS;
 
@@ -36,10 +43,11 @@ export async function waitForEvent(
   const deadline = options.timeoutMs > 0 ? Date.now() + options.timeoutMs : Infinity;
   let cursor = options.afterId;
   while (!options.signal?.aborted) {
-    const left = deadline === Infinity ? 0 : deadline - Date.now();
-    if (deadline !== Infinity && left <= 0) return undefined;
-    // BLOCK 0 waits forever; a finite wait blocks for what is left (at least 1 ms)
-    const blockMs = deadline === Infinity ? 0 : Math.max(1, left);
+    const left = deadline === Infinity ? Infinity : deadline - Date.now();
+    if (left <= 0) return undefined;
+    // blocking reads in slices: each one is answered within BLOCK_SLICE_MS, so a server that
+    // stopped answering fails the read by its deadline instead of hanging forever
+    const blockMs = Math.max(1, Math.min(left, BLOCK_SLICE_MS));
     const events = await room.waitForEvents(cursor, {
       blockMs,
       count: 100,
@@ -51,6 +59,27 @@ export async function waitForEvent(
     }
   }
   return undefined;
+}
+
+/** Whether agent id `id` belongs to session token `session` (the bare token or `<handle>-<token>`). */
+function sameSession(id: string, session: string): boolean {
+  return session !== "" && (id === session || id.endsWith(`-${session}`));
+}
+
+/** Removes the inbox copy of room event `sourceId` from `recipient`'s inbox (newest 100 entries). */
+async function dropInboxCopy(room: Room, recipient: string, sourceId: string): Promise<void> {
+  const key = room.keys.inbox(recipient);
+  const entries = await room.redis.call(["XREVRANGE", key, "+", "-", "COUNT", 100]);
+  if (!Array.isArray(entries)) return;
+  for (const entry of entries as [string, string[]][]) {
+    const fields = entry[1];
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      if (fields[i] === "source_id" && fields[i + 1] === sourceId) {
+        await room.redis.call(["XDEL", key, entry[0]]);
+        return;
+      }
+    }
+  }
 }
 
 /** A question that was asked; `reply` is set when it was answered in time. */
@@ -87,6 +116,11 @@ export async function ask(
       `Cannot ask: timeout must be between 1 ms and 24h, got ${timeoutMs}`,
     );
   }
+  if (to === agent.agent_id || sameSession(to, agent.session_id)) {
+    throw new InvalidValueError(
+      `Cannot ask yourself: ${to} is this session; ask another agent`,
+    );
+  }
   const key = room.keys.pendingAsk(agent.agent_id);
   const token = crypto.randomUUID();
   const taken = await room.redis.call(["SET", key, token, "NX", "PX", timeoutMs + 5_000]);
@@ -107,6 +141,8 @@ export async function ask(
         e.type === "REPLY" && e.reply_to === asked.id && e.agent_id === to &&
         e.to === agent.agent_id,
     });
+    // the reply was returned here: its inbox copy is not shown again by `inbox` or a hook
+    if (reply) await dropInboxCopy(room, agent.agent_id, reply.id).catch(() => {});
     return { ask: asked, reply };
   } finally {
     await room.redis.evalScript(END_ASK, [key], [token]).catch(() => {});
@@ -121,7 +157,8 @@ export async function ask(
  * @param options the answering agent, the ASK id, the message
  * @returns the REPLY event
  * @throws {NotFoundError} when the id is not in the room
- * @throws {InvalidValueError} when the event is not an ASK
+ * @throws {InvalidValueError} when the event is not an ASK, or is addressed to another agent
+ *   (another handle of the addressee's session answers as the addressee)
  */
 export async function reply(
   room: Room,
@@ -132,9 +169,24 @@ export async function reply(
   if (question.type !== "ASK") {
     throw new InvalidValueError(`event ${options.askId} is ${question.type}, not ASK`);
   }
+  const me = options.agent;
+  // only the addressee answers; another handle of its session answers as the addressee
+  let as = me;
+  if (question.to !== me.agent_id) {
+    if (!sameSession(question.to, me.session_id)) {
+      throw new InvalidValueError(
+        `Cannot reply: ask ${question.id} is addressed to ${question.to}, not ${me.agent_id}; ` +
+          `only ${question.to} can answer it (post a NOTE with --reply-to to comment)`,
+      );
+    }
+    const handle = question.to === me.session_id
+      ? ""
+      : question.to.slice(0, -(me.session_id.length + 1));
+    as = { agent_id: question.to, handle, session_id: me.session_id };
+  }
   return await room.publish({
     type: "REPLY",
-    agent: options.agent,
+    agent: as,
     payload: options.message,
     to: question.agent_id,
     reply_to: question.id,

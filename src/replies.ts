@@ -12,7 +12,18 @@
  */
 import { UnexpectedReplyError } from "./errors.ts";
 import type { LuaScript } from "./redis/port.ts";
-import { CLAIM, COMPLETE, PUBLISH, RELEASE, ROSTER, WELCOME } from "./scripts.ts";
+import {
+  CLAIM,
+  COMPLETE,
+  DLQ_RETRY,
+  PRUNE_CONSUMER,
+  PUBLISH,
+  RELEASE,
+  ROSTER,
+  RUNTIME_FAIL,
+  TASK_STEAL,
+  WELCOME,
+} from "./scripts.ts";
 
 /** A script's reply with the script's name, read item by item. */
 export class ScriptReply {
@@ -181,6 +192,24 @@ export type ClaimResult =
   | { outcome: "unknown" }
   | { outcome: "not_task"; type: string };
 
+/** The claim script's request to read the previous holder again (internal). */
+export type ClaimRetry = { outcome: "retry"; previous: string };
+
+/** The result of taking over the claim of an absent holder (`stealTask`). */
+export type StealResult =
+  | {
+    outcome: "stolen";
+    expiresAt: number;
+    auditId: string;
+    formerOwner: string;
+    absentMs?: number;
+  }
+  | { outcome: "not_held" }
+  | { outcome: "done" }
+  | { outcome: "own" }
+  | { outcome: "present"; owner: string }
+  | { outcome: "grace"; owner: string; absentMs: number; graceMs: number };
+
 /** The result of completing a task. */
 export type CompleteResult =
   | { outcome: "completed"; previousOwner: string; auditId: string }
@@ -197,7 +226,7 @@ export type ReleaseResult =
   | { outcome: "not_owner"; owner: string };
 
 /** Decodes the claim script's reply (see `lua/claim.lua`). */
-export function decodeClaimReply(reply: unknown): ClaimResult {
+export function decodeClaimReply(reply: unknown): ClaimResult | ClaimRetry {
   const r = new ScriptReply(CLAIM, reply);
   switch (r.tag()) {
     case "ok": {
@@ -215,6 +244,9 @@ export function decodeClaimReply(reply: unknown): ClaimResult {
     case "not_task":
       r.items(2, 2);
       return { outcome: "not_task", type: r.text(1) };
+    case "retry":
+      r.items(2, 2);
+      return { outcome: "retry", previous: r.text(1) };
     case "done":
     case "unknown":
       r.items(1, 1);
@@ -263,4 +295,91 @@ export function decodeReleaseReply(reply: unknown): ReleaseResult {
     default:
       throw r.unexpected();
   }
+}
+
+/** Decodes the task_steal script's reply (see `lua/task_steal.lua`); `formerOwner` is filled by the caller. */
+export function decodeStealReply(
+  reply: unknown,
+  formerOwner: string,
+): StealResult | { outcome: "changed"; owner: string } {
+  const r = new ScriptReply(TASK_STEAL, reply);
+  switch (r.tag()) {
+    case "ok": {
+      r.items(4, 4);
+      const absent = r.int(3);
+      return {
+        outcome: "stolen",
+        expiresAt: r.int(1),
+        auditId: r.text(2),
+        formerOwner,
+        ...(absent >= 0 ? { absentMs: absent } : {}),
+      };
+    }
+    case "not_held":
+    case "done":
+    case "own":
+      r.items(1, 1);
+      return { outcome: r.tag() as "not_held" | "done" | "own" };
+    case "changed":
+    case "present":
+      r.items(2, 2);
+      return { outcome: r.tag() as "changed" | "present", owner: r.text(1) };
+    case "grace":
+      r.items(4, 4);
+      return { outcome: "grace", owner: r.text(1), absentMs: r.int(2), graceMs: r.int(3) };
+    default:
+      throw r.unexpected();
+  }
+}
+
+/** What `runtime_fail.lua` did with a failed attempt. */
+export type RuntimeFailReply =
+  | { outcome: "retry"; attempts: number }
+  | { outcome: "dead"; attempts: number; deadId: string }
+  | { outcome: "gone"; attempts: number };
+
+/** Decodes the reply of `runtime_fail.lua`. */
+export function decodeRuntimeFailReply(reply: unknown): RuntimeFailReply {
+  const r = new ScriptReply(RUNTIME_FAIL, reply);
+  switch (r.tag()) {
+    case "retry":
+      r.items(2, 2);
+      return { outcome: "retry", attempts: r.int(1) };
+    case "gone":
+      r.items(2, 2);
+      return { outcome: "gone", attempts: r.int(1) };
+    case "dead":
+      r.items(3, 3);
+      return { outcome: "dead", attempts: r.int(1), deadId: r.text(2) };
+  }
+  throw r.unexpected();
+}
+
+/** Decodes the reply of `dlq_retry.lua`: the new room entry id, or `undefined` when missing. */
+export function decodeDlqRetryReply(reply: unknown): string | undefined {
+  const r = new ScriptReply(DLQ_RETRY, reply);
+  switch (r.tag()) {
+    case "retried":
+      r.items(2, 2);
+      return r.text(1);
+    case "missing":
+      r.items(1, 1);
+      return undefined;
+  }
+  throw r.unexpected();
+}
+
+/** Decodes the reply of `prune_consumer.lua`: whether the consumer was removed. */
+export function decodePruneConsumerReply(reply: unknown): boolean {
+  const r = new ScriptReply(PRUNE_CONSUMER, reply);
+  switch (r.tag()) {
+    case "pruned":
+      r.items(1, 1);
+      return true;
+    case "busy":
+      r.items(2, 2);
+      r.int(1);
+      return false;
+  }
+  throw r.unexpected();
 }

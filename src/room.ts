@@ -37,6 +37,43 @@ export interface PublishInput {
    * same atomic step. Ignored when `to` is empty or a room key (contains `:`).
    */
   inbox?: boolean;
+  /**
+   * With `inbox`: keep the copy in the mailbox of `to` (a handle or exact
+   * agent id with no live agent) instead of an inbox; it moves into the inbox
+   * of the first agent that writes presence under that handle or id. The
+   * mailbox lives as long as the room and is capped (`mailboxMaxLen`).
+   */
+  mailbox?: boolean;
+}
+
+/** Largest scratchpad entry in bytes (4 MiB): large diffs and logs travel by reference. */
+export const MAX_SCRATCHPAD_BYTES = 4 * 1024 * 1024;
+
+/** Longest scratchpad entry name. */
+export const MAX_SCRATCHPAD_NAME = 200;
+
+/**
+ * Checks a scratchpad entry name: 1–200 characters, no whitespace or control
+ * characters (e.g. `diff:123`, `logs/build-42`).
+ *
+ * @param name candidate name
+ * @returns the name
+ * @throws {InvalidValueError} otherwise
+ */
+export function validateScratchpadName(name: string): string {
+  if (name === "") throw new InvalidValueError("Scratchpad key is empty");
+  if (Array.from(name).length > MAX_SCRATCHPAD_NAME) {
+    throw new InvalidValueError(
+      `Scratchpad key is longer than ${MAX_SCRATCHPAD_NAME} characters`,
+    );
+  }
+  // deno-lint-ignore no-control-regex
+  if (/[\s\u0000-\u001f\u007f-\u009f]/u.test(name)) {
+    throw new InvalidValueError(
+      `Scratchpad key ${JSON.stringify(name)} has whitespace or control characters`,
+    );
+  }
+  return name;
 }
 
 /** Longest accepted event type. */
@@ -130,16 +167,19 @@ export class Room {
     const cap = this.config.maxPayloadBytes;
     if (cap > 0 && size > cap) throw new PayloadTooLargeError(size, cap);
     const recipient = input.inbox && event.to !== "" && !event.to.includes(":") ? event.to : "";
+    const kept = recipient !== "" && input.mailbox === true;
     const keys = recipient === ""
       ? this.keys.core
+      : kept
+      ? [...this.keys.core, this.keys.mailbox(recipient), this.keys.mailboxIndex]
       : [...this.keys.core, this.keys.inbox(recipient), this.keys.inboxRecipients];
     const { id, timestamp } = decodePublishReply(
       await this.redis.evalScript(PUBLISH, keys, [
         this.config.streamTtlMs,
         this.config.streamMaxLen,
         recipient,
-        this.config.inboxMaxLen,
-        this.config.inboxTtlMs,
+        kept ? this.config.mailboxMaxLen : this.config.inboxMaxLen,
+        kept ? this.config.streamTtlMs : this.config.inboxTtlMs,
         ...fields,
       ]),
     );
@@ -268,22 +308,57 @@ export class Room {
 
   /**
    * Writes a scratchpad entry.
-   * @param name entry name
-   * @param value text
-   * @param ttlMs lifetime; 0 keeps it until overwritten
+   * @param name entry name (see {@linkcode validateScratchpadName})
+   * @param value text (stored as UTF-8) or bytes, stored as they are
+   * @param ttlMs lifetime; 0 keeps it until overwritten or deleted
+   * @throws {InvalidValueError} for a bad name or TTL
+   * @throws {PayloadTooLargeError} above {@linkcode MAX_SCRATCHPAD_BYTES}; nothing is written
    */
-  async writeScratchpad(name: string, value: string, ttlMs: number): Promise<void> {
+  async writeScratchpad(name: string, value: string | Uint8Array, ttlMs: number): Promise<void> {
+    validateScratchpadName(name);
+    if (!Number.isInteger(ttlMs) || ttlMs < 0) {
+      throw new InvalidValueError(`Scratchpad TTL must be a whole number of ms ≥ 0, got ${ttlMs}`);
+    }
+    const bytes = typeof value === "string" ? new TextEncoder().encode(value) : value;
+    if (bytes.length > MAX_SCRATCHPAD_BYTES) {
+      throw new PayloadTooLargeError(
+        bytes.length,
+        MAX_SCRATCHPAD_BYTES,
+        `Cannot write scratchpad entry ${JSON.stringify(name)}: it`,
+      );
+    }
     const key = this.keys.scratchpad(name);
-    await this.redis.call(ttlMs > 0 ? ["SET", key, value, "PX", ttlMs] : ["SET", key, value]);
+    await this.redis.call(ttlMs > 0 ? ["SET", key, bytes, "PX", ttlMs] : ["SET", key, bytes]);
   }
 
   /**
-   * Reads a scratchpad entry.
+   * Reads a scratchpad entry as text.
    * @param name entry name
-   * @returns the text, or `undefined` when missing or expired
+   * @returns the text (UTF-8 decoded), or `undefined` when missing or expired
    */
   async readScratchpad(name: string): Promise<string | undefined> {
-    const reply = await this.redis.call(["GET", this.keys.scratchpad(name)]);
-    return typeof reply === "string" ? reply : undefined;
+    const bytes = await this.readScratchpadBytes(name);
+    return bytes === undefined ? undefined : new TextDecoder().decode(bytes);
+  }
+
+  /**
+   * Reads a scratchpad entry as the exact bytes written.
+   * @param name entry name
+   * @returns the bytes, or `undefined` when missing or expired
+   */
+  async readScratchpadBytes(name: string): Promise<Uint8Array | undefined> {
+    validateScratchpadName(name);
+    const reply = await this.redis.callBytes(["GET", this.keys.scratchpad(name)]);
+    return reply ?? undefined;
+  }
+
+  /**
+   * Deletes a scratchpad entry.
+   * @param name entry name
+   * @returns whether it existed
+   */
+  async deleteScratchpad(name: string): Promise<boolean> {
+    validateScratchpadName(name);
+    return await this.redis.call(["DEL", this.keys.scratchpad(name)]) === 1;
   }
 }

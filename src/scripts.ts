@@ -27,7 +27,16 @@ import windowAckSource from "./lua/window_ack.lua" with { type: "text" };
 import windowActivateSource from "./lua/window_activate.lua" with { type: "text" };
 import windowFinishSource from "./lua/window_finish.lua" with { type: "text" };
 import workSetSource from "./lua/work_set.lua" with { type: "text" };
+import absence from "./lua/_absence.lua" with { type: "text" };
+import leaseBreakSource from "./lua/lease_break.lua" with { type: "text" };
+import taskStealSource from "./lua/task_steal.lua" with { type: "text" };
+import presenceClearSource from "./lua/presence_clear.lua" with { type: "text" };
+import lapse from "./lua/_lapse.lua" with { type: "text" };
+import sweepLapsesSource from "./lua/sweep_lapses.lua" with { type: "text" };
 import coordSnapshotSource from "./lua/coord_snapshot.lua" with { type: "text" };
+import runtimeFailSource from "./lua/runtime_fail.lua" with { type: "text" };
+import dlqRetrySource from "./lua/dlq_retry.lua" with { type: "text" };
+import pruneConsumerSource from "./lua/prune_consumer.lua" with { type: "text" };
 
 /** Appends an event and re-arms the stream TTL (see `lua/publish.lua`). */
 export const PUBLISH: LuaScript = { name: "publish", source: lib + publishSource };
@@ -36,7 +45,7 @@ export const HEARTBEAT: LuaScript = { name: "heartbeat", source: heartbeatSource
 /** Prunes and lists the presence index (see `lua/roster.lua`). */
 export const ROSTER: LuaScript = { name: "roster", source: rosterSource };
 /** Claims a task (see `lua/claim.lua`). */
-export const CLAIM: LuaScript = { name: "claim", source: lib + claimSource };
+export const CLAIM: LuaScript = { name: "claim", source: lib + lapse + claimSource };
 /** Completes a task (see `lua/complete.lua`). */
 export const COMPLETE: LuaScript = { name: "complete", source: lib + completeSource };
 /** Releases a claim (see `lua/release.lua`). */
@@ -92,3 +101,27 @@ export const COORD_SNAPSHOT: LuaScript = {
   name: "coord_snapshot",
   source: withCoord(coordSnapshotSource),
 };
+
+/** Removes presence and records when it ended (see `lua/presence_clear.lua`). */
+export const PRESENCE_CLEAR: LuaScript = { name: "presence_clear", source: presenceClearSource };
+/** Breaks the lease of an absent owner (see `lua/lease_break.lua`). */
+export const LEASE_BREAK: LuaScript = {
+  name: "lease_break",
+  source: lib + coord + absence + leaseBreakSource,
+};
+/** Takes over the claim of an absent holder (see `lua/task_steal.lua`). */
+export const TASK_STEAL: LuaScript = {
+  name: "task_steal",
+  source: lib + absence + taskStealSource,
+};
+/** Writes the notices of lapsed leases, windows and claims (see `lua/sweep_lapses.lua`). */
+export const SWEEP_LAPSES: LuaScript = {
+  name: "sweep_lapses",
+  source: lib + coord + lapse + sweepLapsesSource,
+};
+/** Records a worker's failed attempt, dead-lettering at the cap (see `lua/runtime_fail.lua`). */
+export const RUNTIME_FAIL: LuaScript = { name: "runtime_fail", source: lib + runtimeFailSource };
+/** Puts a dead-lettered event back into the room (see `lua/dlq_retry.lua`). */
+export const DLQ_RETRY: LuaScript = { name: "dlq_retry", source: lib + dlqRetrySource };
+/** Removes an idle consumer that holds nothing pending (see `lua/prune_consumer.lua`). */
+export const PRUNE_CONSUMER: LuaScript = { name: "prune_consumer", source: pruneConsumerSource };

@@ -19,15 +19,18 @@ import { InvalidValueError } from "./errors.ts";
 import { DAY_MS } from "./limits.ts";
 import type { AgentIdentity } from "./identity.ts";
 import { type Room, validateEventType, validateStreamId } from "./room.ts";
-import { CLAIM, COMPLETE, INDEX_TASKS, LIVE_CLAIMS, RELEASE } from "./scripts.ts";
+import { CLAIM, COMPLETE, INDEX_TASKS, LIVE_CLAIMS, RELEASE, TASK_STEAL } from "./scripts.ts";
+import { oneLine } from "./sanitize.ts";
 import {
   type ClaimResult,
   type CompleteResult,
   decodeClaimReply,
   decodeCompleteReply,
   decodeReleaseReply,
+  decodeStealReply,
   intReply,
   type ReleaseResult,
+  type StealResult,
   textsReply,
 } from "./replies.ts";
 
@@ -43,6 +46,44 @@ export interface TaskDef {
   requires?: string;
   /** An event type that must have appeared in the room before a claim succeeds. */
   prereq?: string;
+  /** Default priority of tasks of this kind (higher first in `claimNext`). @default 0 */
+  priority?: number;
+  /** Default tags of tasks of this kind. */
+  tags?: string[];
+}
+
+/** Lowest and highest task priority. */
+export const PRIORITY_RANGE = [-1000, 1000] as const;
+/** Most tags per task, and the longest tag. */
+export const MAX_TAGS = 20;
+
+/** Checks a priority: a whole number in {@linkcode PRIORITY_RANGE}. */
+export function checkPriority(priority: number): number {
+  if (
+    !Number.isSafeInteger(priority) || priority < PRIORITY_RANGE[0] ||
+    priority > PRIORITY_RANGE[1]
+  ) {
+    throw new InvalidValueError(
+      `Invalid priority ${priority}: a whole number from ${PRIORITY_RANGE[0]} to ${
+        PRIORITY_RANGE[1]
+      }`,
+    );
+  }
+  return priority;
+}
+
+/** Checks tags: 1–64 characters each, letters, digits and `._:/-`; de-duplicated, sorted. */
+export function checkTags(tags: readonly string[]): string[] {
+  const clean = [...new Set(tags.map((t) => t.trim()))].sort();
+  if (clean.length > MAX_TAGS) throw new InvalidValueError(`Too many tags: at most ${MAX_TAGS}`);
+  for (const tag of clean) {
+    if (!/^[A-Za-z0-9._:/-]{1,64}$/.test(tag)) {
+      throw new InvalidValueError(
+        `Invalid tag ${JSON.stringify(tag)}: 1-64 letters, digits or . _ : / -`,
+      );
+    }
+  }
+  return clean;
 }
 
 /** Longest accepted claim lease. */
@@ -50,7 +91,7 @@ export const MAX_CLAIM_TTL_MS: number = DAY_MS;
 /** Default claim lease. */
 export const DEFAULT_CLAIM_TTL_MS = 5 * 60_000;
 
-export type { ClaimResult, CompleteResult, ReleaseResult } from "./replies.ts";
+export type { ClaimResult, CompleteResult, ReleaseResult, StealResult } from "./replies.ts";
 
 /** Where a task stands. */
 export type TaskState =
@@ -67,9 +108,12 @@ function checkTtl(ttlMs: number): number {
   return ttlMs;
 }
 
-/** The keys of the claim, complete and release scripts: core, claims index, the task's owner. */
+/**
+ * The keys of the claim, complete and release scripts: core, claims index,
+ * the task's owner, the claim-owners hash.
+ */
 function taskKeys(room: Room, id: string): string[] {
-  return [...room.keys.core, room.keys.claims, room.keys.taskOwner(id)];
+  return [...room.keys.core, room.keys.claims, room.keys.taskOwner(id), room.keys.claimOwners];
 }
 
 /**
@@ -87,6 +131,10 @@ export async function registerTask(room: Room, def: TaskDef): Promise<number> {
   if (def.produces) clean.produces = def.produces;
   if (def.requires) clean.requires = def.requires;
   if (def.prereq) clean.prereq = def.prereq;
+  if (def.priority !== undefined && def.priority !== 0) {
+    clean.priority = checkPriority(def.priority);
+  }
+  if (def.tags && def.tags.length > 0) clean.tags = checkTags(def.tags);
   const { keys, config } = room;
   const [isNew] = await room.redis.pipeline([
     ["HSET", keys.catalog, def.type, JSON.stringify(clean)],
@@ -154,19 +202,111 @@ export async function claimTask(
   const id = validateStreamId(options.taskId);
   const ttl = checkTtl(options.ttlMs ?? DEFAULT_CLAIM_TTL_MS);
   const { config } = room;
-  const reply = await room.redis.evalScript(CLAIM, taskKeys(room, id), [
-    id,
-    options.agent.agent_id,
-    ttl,
-    options.force ? "1" : "0",
-    config.streamTtlMs,
-    config.streamMaxLen,
-    options.agent.handle,
-    options.agent.session_id,
-  ]);
-  const result = decodeClaimReply(reply);
-  if (result.outcome !== "claimed" && result.outcome !== "renewed") return result;
-  return await confirmDurable(room, `claim of task ${id}`, result);
+  let previous = await room.redis.call(["HGET", room.keys.claimOwners, id]);
+  for (;;) {
+    const prev = typeof previous === "string" ? previous : "";
+    const result = decodeClaimReply(
+      await room.redis.evalScript(CLAIM, [
+        ...taskKeys(room, id),
+        room.keys.inbox(prev === "" ? options.agent.agent_id : prev),
+        room.keys.inboxRecipients,
+      ], [
+        id,
+        options.agent.agent_id,
+        ttl,
+        options.force ? "1" : "0",
+        config.streamTtlMs,
+        config.streamMaxLen,
+        options.agent.handle,
+        options.agent.session_id,
+        prev,
+        config.inboxMaxLen,
+        config.inboxTtlMs,
+      ]),
+    );
+    if (result.outcome === "claimed" || result.outcome === "renewed") {
+      return await confirmDurable(room, `claim of task ${id}`, result);
+    }
+    if (result.outcome !== "retry") return result;
+    previous = result.previous;
+  }
+}
+
+/** What {@linkcode stealTask} needs. */
+export interface StealTaskOptions {
+  /** The task. */
+  taskId: string;
+  /** Who takes it over. */
+  agent: AgentIdentity;
+  /** The new claim's lease. @default 5 minutes */
+  ttlMs?: number;
+  /** Why (one line, optional; audited and sent to the former holder). */
+  reason?: string;
+  /** How long the holder must have been absent. @default the room's presence TTL */
+  graceMs?: number;
+  /** Skip the grace period (still refused while the holder is present; audited). */
+  now?: boolean;
+}
+
+/**
+ * Takes over a claimed task whose holder has no live presence and has been
+ * absent longer than the grace period (or at once with `now`). One atomic
+ * script moves the claim, writes `TASK_STOLEN` addressed to the former
+ * holder and copies it into its inbox; of concurrent stealers exactly one
+ * succeeds.
+ *
+ * @param room the room
+ * @param options task id, agent, TTL, reason, grace, `now`
+ * @returns the outcome
+ * @throws {InvalidValueError} for a malformed id, TTL, reason or grace period
+ */
+export async function stealTask(room: Room, options: StealTaskOptions): Promise<StealResult> {
+  const id = validateStreamId(options.taskId);
+  const ttl = checkTtl(options.ttlMs ?? DEFAULT_CLAIM_TTL_MS);
+  const reason = oneLine(options.reason ?? "").trim();
+  if (Array.from(reason).length > 500) {
+    throw new InvalidValueError("Invalid reason: longer than 500 characters");
+  }
+  const grace = options.graceMs ?? room.config.presenceTtlMs;
+  if (!Number.isSafeInteger(grace) || grace < 0) {
+    throw new InvalidValueError(`Invalid grace period: ${grace} ms`);
+  }
+  const { config } = room;
+  for (;;) {
+    const holder = await room.redis.call(["GET", room.keys.taskOwner(id)]);
+    if (typeof holder !== "string") {
+      const done = await room.redis.call(["HEXISTS", room.keys.done, id]);
+      return { outcome: done === 1 ? "done" : "not_held" };
+    }
+    const result = decodeStealReply(
+      await room.redis.evalScript(TASK_STEAL, [
+        ...taskKeys(room, id),
+        room.keys.presenceIndex,
+        room.keys.presenceEnds,
+        room.keys.inbox(holder),
+        room.keys.inboxRecipients,
+      ], [
+        id,
+        options.agent.agent_id,
+        ttl,
+        config.streamTtlMs,
+        config.streamMaxLen,
+        options.agent.handle,
+        options.agent.session_id,
+        holder,
+        grace,
+        options.now ? "1" : "0",
+        reason,
+        config.inboxMaxLen,
+        config.inboxTtlMs,
+      ]),
+      holder,
+    );
+    if (result.outcome === "stolen") {
+      return await confirmDurable(room, `takeover of task ${id}`, result);
+    }
+    if (result.outcome !== "changed") return result;
+  }
 }
 
 /**
@@ -297,22 +437,39 @@ export async function openTasks(room: Room, count: number): Promise<RoomEvent[]>
 }
 
 /**
+ * Live claims: task id, holder and expiry (Unix ms, server clock), soonest
+ * expiry first.
+ *
+ * @param room the room
+ */
+export async function liveClaims(
+  room: Room,
+): Promise<{ task_id: string; owner: string; expires_at: number }[]> {
+  const flat = textsReply(
+    LIVE_CLAIMS,
+    await room.redis.evalScript(LIVE_CLAIMS, [room.keys.claims], []),
+  );
+  const ids = flat.filter((_, i) => i % 2 === 0);
+  if (ids.length === 0) return [];
+  const owners = await room.redis.pipeline(ids.map((id) => ["GET", room.keys.taskOwner(id)]));
+  const out: { task_id: string; owner: string; expires_at: number }[] = [];
+  ids.forEach((id, i) => {
+    const owner = owners[i];
+    if (typeof owner === "string") {
+      out.push({ task_id: id, owner, expires_at: Number(flat[2 * i + 1]) });
+    }
+  });
+  return out;
+}
+
+/**
  * Live claims per agent (the "claim load" shown by `who`).
  *
  * @param room the room
  * @returns agent id → number of live claims
  */
 export async function claimLoad(room: Room): Promise<Map<string, number>> {
-  const flat = textsReply(
-    LIVE_CLAIMS,
-    await room.redis.evalScript(LIVE_CLAIMS, [room.keys.claims], []),
-  );
-  const ids = flat.filter((_, i) => i % 2 === 0);
   const load = new Map<string, number>();
-  if (ids.length === 0) return load;
-  const owners = await room.redis.pipeline(ids.map((id) => ["GET", room.keys.taskOwner(id)]));
-  for (const owner of owners) {
-    if (typeof owner === "string") load.set(owner, (load.get(owner) ?? 0) + 1);
-  }
+  for (const c of await liveClaims(room)) load.set(c.owner, (load.get(c.owner) ?? 0) + 1);
   return load;
 }

@@ -10,7 +10,7 @@ import { guardResources } from "../src/coordination/guard.ts";
 import { type AgentIdentity, resolveIdentity, sessionTokenOf } from "../src/identity.ts";
 import { markInboxRead, unreadInbox } from "../src/inbox.ts";
 import { clusterSlot, roomKeys } from "../src/keys.ts";
-import { acquireLease, releaseLease, renewLease } from "../src/coordination/leases.ts";
+import { acquireLease, breakLease, releaseLease, renewLease } from "../src/coordination/leases.ts";
 import { ask, pinWelcome, reply } from "../src/messaging.ts";
 import { clearSessionPresence, heartbeat, refreshPresence, roster } from "../src/presence.ts";
 import { connectIoredisCluster } from "../src/redis/ioredis.ts";
@@ -18,6 +18,9 @@ import type { LuaScript, RedisPort } from "../src/redis/port.ts";
 import { parseRedisUrl } from "../src/redis/url.ts";
 import { commitCursor, readCursor } from "../hooks/cursors.ts";
 import { Room } from "../src/room.ts";
+import { Runtime } from "../src/runtime.ts";
+import { listDeadLetters, retryDeadLetter } from "../src/groups.ts";
+import { decodePruneConsumerReply } from "../src/replies.ts";
 import * as scripts from "../src/scripts.ts";
 import { roomStatus } from "../src/coordination/status.ts";
 import {
@@ -27,7 +30,9 @@ import {
   openTasks,
   registerTask,
   releaseTask,
+  stealTask,
 } from "../src/tasks.ts";
+import { sweepLapses } from "../src/coordination/lapses.ts";
 import { requestWindow } from "../src/coordination/windows.ts";
 import { ackWindow, activateWindow, releaseWindow } from "../src/coordination/window_lifecycle.ts";
 import { setWorkStatus } from "../src/coordination/work.ts";
@@ -295,9 +300,55 @@ async function exerciseRoom(
   assert.equal(answer.reply?.payload, "yes");
   assert.equal(answer.reply?.reply_to, answer.ask.id);
 
+  // a worker: a failing execute dead-letters (runtime_fail); the dead letter is retried (dlq_retry)
+  const failing = new Runtime(a, {
+    id: "cl-worker",
+    interests: ["CL_JOB"],
+    execute: () => Promise.reject(new Error("no")),
+  }, { blockMs: 50, maxAttempts: 1 });
+  await failing.ensureGroup();
+  await b.publish({ type: "CL_JOB", agent: bob, payload: null });
+  const stopWorker = new AbortController();
+  const listening = failing.listen(stopWorker.signal);
+  await until("dead-lettered", async () => (await listDeadLetters(a, "cl-worker")).length === 1);
+  stopWorker.abort();
+  await listening;
+  const [letter] = await listDeadLetters(a, "cl-worker");
+  assert.ok(await retryDeadLetter(a, "cl-worker", letter!.deadId));
+  // an idle consumer is removed only while it holds nothing pending (prune_consumer)
+  await a.redis.call(["XGROUP", "CREATECONSUMER", a.keys.events, "cl-worker", "idle-one"]);
+  assert.equal(
+    decodePruneConsumerReply(
+      await a.redis.evalScript(scripts.PRUNE_CONSUMER, [a.keys.events], ["cl-worker", "idle-one"]),
+    ),
+    true,
+  );
+
   // leaving
   assert.deepEqual(await clearSessionPresence(a, alice.session_id), [alice.agent_id]);
   assert.deepEqual((await roster(b)).map((e) => e.identity.agent_id), [bob.agent_id]);
+
+  // alice is gone: bob breaks her lease and takes over her claim; a lapse is noticed once
+  const held = expectOutcome(
+    await acquireLease(a, { agent: alice, resources: ["db:left"], purpose: "left behind" }),
+    "acquired",
+  ) as { lease: { id: string } };
+  expectOutcome(
+    await breakLease(b, { agent: bob, leaseId: held.lease.id, reason: "alice left", now: true }),
+    "broken",
+  );
+  const task2 = await a.publish({ type: "BUILD", agent: alice, payload: { again: repo } });
+  expectOutcome(await claimTask(a, { taskId: task2.id, agent: alice }), "claimed");
+  expectOutcome(await stealTask(b, { taskId: task2.id, agent: bob, now: true }), "stolen");
+  const short = expectOutcome(
+    await acquireLease(a, { agent: alice, resources: ["db:short"], purpose: "p", ttlMs: 1 }),
+    "acquired",
+  ) as { lease: { expires_at: number } };
+  await until(
+    "the short lease lapsed",
+    async () => (await b.serverTime()) > short.lease.expires_at,
+  );
+  assert.equal((await sweepLapses(b)).notices, 1);
 }
 
 // ---------------------------------------------------------------- CLI helpers

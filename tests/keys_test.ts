@@ -21,6 +21,10 @@ function allKeys(repo: string, branch: string, id: string): string[] {
     ...k.coordination,
     k.work,
     k.workExpiry,
+    k.receipt(id, "1-0"),
+    k.attempts(id),
+    k.deadLetters(id),
+    k.sweepLock(id),
   ];
 }
 

@@ -203,3 +203,16 @@ Deno.test("layering: the checks see imports of every form and find cycles", () =
   assert.deepEqual(findCycles(new Map([["a", ["b"]], ["b", []]])), []);
   assert.equal(relative(ROOT, join(ROOT, "src")), "src");
 });
+
+Deno.test("layering: the hook path never starts a process", () => {
+  const reachable = new Set<string>();
+  const visit = (file: string) => {
+    if (reachable.has(file)) return;
+    reachable.add(file);
+    for (const to of GRAPH.get(file) ?? []) visit(to);
+  };
+  visit("hooks/main.ts");
+  assert.ok(reachable.size > 10, `found the hook path: ${reachable.size} files`);
+  const bad = [...reachable].flatMap((file) => uses(file, /\bDeno\.(?:Command|run)\b/));
+  assert.deepEqual(bad, []);
+});

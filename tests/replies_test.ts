@@ -5,9 +5,12 @@ import type { LuaScript, RedisPort } from "../src/redis/port.ts";
 import {
   decodeClaimReply,
   decodeCompleteReply,
+  decodeDlqRetryReply,
+  decodePruneConsumerReply,
   decodePublishReply,
   decodeReleaseReply,
   decodeRosterReply,
+  decodeRuntimeFailReply,
   decodeWelcomeReply,
   intReply,
   textReply,
@@ -123,6 +126,7 @@ function swapScript(redis: RedisPort, rogue: LuaScript): RedisPort {
   return {
     address: redis.address,
     call: (args, options) => redis.call(args, options),
+    callBytes: (args, options) => redis.callBytes(args, options),
     pipeline: (commands) => redis.pipeline(commands),
     evalScript: (script, keys, args) =>
       redis.evalScript(script.name === rogue.name ? rogue : script, keys, args),
@@ -149,4 +153,27 @@ Deno.test("a claim script that answers something else fails with the script's na
       },
     );
   });
+});
+
+Deno.test("runtime_fail, dlq_retry, prune_consumer: every documented reply decodes, anything else throws", () => {
+  assert.deepEqual(decodeRuntimeFailReply(["retry", 1]), { outcome: "retry", attempts: 1 });
+  assert.deepEqual(decodeRuntimeFailReply(["gone", "2"]), { outcome: "gone", attempts: 2 });
+  assert.deepEqual(decodeRuntimeFailReply(["dead", 3, "1-0"]), {
+    outcome: "dead",
+    attempts: 3,
+    deadId: "1-0",
+  });
+  for (const bad of [["dead", 3], ["retry"], ["nope", 1], "retry", null, ["retry", 1, 2]]) {
+    assert.throws(() => decodeRuntimeFailReply(bad), UnexpectedReplyError, JSON.stringify(bad));
+  }
+  assert.equal(decodeDlqRetryReply(["retried", "5-0"]), "5-0");
+  assert.equal(decodeDlqRetryReply(["missing"]), undefined);
+  for (const bad of [["retried"], ["missing", "x"], ["other"], 1]) {
+    assert.throws(() => decodeDlqRetryReply(bad), UnexpectedReplyError, JSON.stringify(bad));
+  }
+  assert.equal(decodePruneConsumerReply(["pruned"]), true);
+  assert.equal(decodePruneConsumerReply(["busy", 2]), false);
+  for (const bad of [["busy"], ["pruned", 1], ["x"], []]) {
+    assert.throws(() => decodePruneConsumerReply(bad), UnexpectedReplyError, JSON.stringify(bad));
+  }
 });

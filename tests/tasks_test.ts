@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { sweepLapses } from "../src/coordination/lapses.ts";
 import type { JsonValue, RoomEvent } from "../src/codec.ts";
 import { roomConfig } from "../src/config.ts";
 import { InvalidValueError, RedisCommandError } from "../src/errors.ts";
@@ -498,10 +499,13 @@ Deno.test("claimLoad(): live claims per agent; lapsed, released and done claims 
     await lapsed(room, ids[3]!);
     await releaseTask(room, { taskId: ids[1]!, agent: alice });
     await completeTask(room, { taskId: ids[4]!, agent: alice });
-    // the claims index holds the lapsed entry until claimLoad prunes it
+    // the claims index holds the lapsed entry until its lapse notice is written
     assert.equal(await redis.call(["ZSCORE", room.keys.claims, ids[3]!]) !== null, true);
     assert.deepEqual(await claimLoad(room), new Map([[alice.agent_id, 1], [bob.agent_id, 1]]));
+    assert.equal(await redis.call(["ZCARD", room.keys.claims]), 3);
+    assert.equal((await sweepLapses(room)).notices, 1);
     assert.equal(await redis.call(["ZCARD", room.keys.claims]), 2);
+    assert.equal((await room.recent(1))[0]!.type, "CLAIM_LAPSED");
   });
 });
 
@@ -566,7 +570,11 @@ Deno.test("a claim re-won after a lapse is audited no earlier than the previous 
     await lapsed(room, id);
     const second = await claimTask(room, { taskId: id, agent: bob, ttlMs: 40 });
     assert.ok(first.outcome === "claimed" && second.outcome === "claimed");
-    const audit = await room.recent(2);
+    const recent = await room.recent(3);
+    // the second claim observed the lapse first: it wrote the one CLAIM_LAPSED notice
+    assert.deepEqual(recent.map((e) => e.type), ["TASK_CLAIMED", "CLAIM_LAPSED", "TASK_CLAIMED"]);
+    assert.equal(recent[1]!.to, alice.agent_id);
+    const audit = recent.filter((e) => e.type === "TASK_CLAIMED");
     assert.deepEqual(audit.map((e) => e.agent_id), [alice.agent_id, bob.agent_id]);
     assert.ok(audit[1]!.timestamp >= audit[0]!.timestamp + 40);
     assert.ok(audit[1]!.timestamp >= first.expiresAt);

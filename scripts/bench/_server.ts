@@ -164,6 +164,23 @@ export async function hyperfine(
   commands: readonly BenchCommand[],
   options: { runs: number; warmup: number; env?: Record<string, string> },
 ): Promise<number[]> {
+  return (await hyperfineTimes(commands, options)).map((t) => t.median);
+}
+
+/** Wall-clock median and mean CPU time (user + system) of one command, in ms. */
+export interface BenchTimes {
+  median: number;
+  cpu: number;
+}
+
+/**
+ * {@linkcode hyperfine}, also returning each command's mean CPU time (user +
+ * system), which a loaded machine disturbs far less than wall-clock time.
+ */
+export async function hyperfineTimes(
+  commands: readonly BenchCommand[],
+  options: { runs: number; warmup: number; env?: Record<string, string> },
+): Promise<BenchTimes[]> {
   await requireTools(["hyperfine"]);
   // One plain run each first, so a failing command reports its own stderr.
   for (const c of commands) await run(c.argv[0]!, c.argv.slice(1), options.env);
@@ -176,9 +193,12 @@ export async function hyperfine(
     }
     await run("hyperfine", args, options.env);
     const report = JSON.parse(await Deno.readTextFile(json)) as {
-      results: { median: number }[];
+      results: { median: number; user: number; system: number }[];
     };
-    return report.results.map((r) => r.median * 1000);
+    return report.results.map((r) => ({
+      median: r.median * 1000,
+      cpu: (r.user + r.system) * 1000,
+    }));
   } finally {
     await Deno.remove(json);
   }

@@ -186,6 +186,7 @@ async function captureClaim(room: Room, taskId: string) {
   const port: RedisPort = {
     address: "capture",
     call: unexpected,
+    callBytes: unexpected,
     pipeline: unexpected,
     evalScript: (_script, keys, args) => {
       sent = { keys: [...keys], args: args.map(String) };

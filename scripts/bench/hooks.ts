@@ -16,6 +16,12 @@
  * run against a refused port (it fails open at once) splits the time into
  * module loading and stdin parsing versus the Redis work.
  *
+ * The same two hooks also run from the hook bundle (`deno task bundle`, built
+ * into a temp dir from the sources: one module graph flattened into a few
+ * chunks), to show what module loading costs. Each row also shows the mean
+ * CPU time (user + system), which the other work on a shared machine
+ * disturbs far less than the wall clock.
+ *
  * ```sh
  * deno run -A scripts/bench/hooks.ts   # BENCH_RUNS=30 by default
  * ```
@@ -23,7 +29,8 @@
  * @module
  */
 import { RUN_PERMISSIONS } from "../permissions.ts";
-import { hyperfine, ratio, type RedisServer, ROOT, run, table, withRedis } from "./_server.ts";
+import { bundleHooks } from "../bundle/build.ts";
+import { hyperfineTimes, ratio, type RedisServer, ROOT, run, table, withRedis } from "./_server.ts";
 
 /** The goal: a hook's median over a bare `deno run`'s. */
 const GOAL = 2;
@@ -59,11 +66,25 @@ export async function hookBench(server?: RedisServer): Promise<string> {
       const prompt = `${dir}/user_prompt_submit.json`;
       const edit = `${dir}/pre_tool_use.json`;
       const start = `${dir}/session_start.json`;
+      const after = `${dir}/post_tool_use.json`;
       await Deno.writeTextFile(empty, "");
+      const bundle = await bundleHooks(`${dir}/bundle`);
       const common = { session_id: SESSION, cwd: ROOT, transcript_path: `${dir}/none.jsonl` };
       await Deno.writeTextFile(
         start,
         JSON.stringify({ ...common, hook_event_name: "SessionStart", source: "startup" }),
+      );
+      await Deno.writeTextFile(
+        after,
+        JSON.stringify({
+          ...common,
+          hook_event_name: "PostToolUse",
+          permission_mode: "default",
+          tool_name: "Bash",
+          tool_input: { command: "deno task test" },
+          tool_response: { stdout: "ok", stderr: "", interrupted: false },
+          tool_use_id: "toolu_01BenchAfter00000000000",
+        }),
       );
       await Deno.writeTextFile(
         prompt,
@@ -112,10 +133,28 @@ export async function hookBench(server?: RedisServer): Promise<string> {
       // labels presence; from then on a prompt has nothing new to say.
       await runWithStdin(hook("session-start"), start, env);
       await runWithStdin(hook("user-prompt-submit"), prompt, env);
+      const bundled = (event: string) => [
+        Deno.execPath(),
+        "run",
+        "--quiet",
+        "--no-config",
+        "--no-lock",
+        ...RUN_PERMISSIONS,
+        bundle,
+        event,
+      ];
       const quiet = async () => {
-        for (const [event, file] of [["user-prompt-submit", prompt], ["pre-tool-use", edit]]) {
-          const out = await runWithStdin(hook(event!), file!, env);
-          if (out !== "") throw new Error(`hook ${event} printed output: ${out.slice(0, 200)}`);
+        for (
+          const [event, file] of [
+            ["user-prompt-submit", prompt],
+            ["pre-tool-use", edit],
+            ["post-tool-use", after],
+          ]
+        ) {
+          for (const argv of [hook(event!), bundled(event!)]) {
+            const out = await runWithStdin(argv, file!, env);
+            if (out !== "") throw new Error(`hook ${event} printed output: ${out.slice(0, 200)}`);
+          }
         }
       };
       await quiet();
@@ -134,14 +173,31 @@ export async function hookBench(server?: RedisServer): Promise<string> {
             prompt,
           ),
         },
+        {
+          name: "bundle: user-prompt-submit (nothing new)",
+          argv: withStdin(bundled("user-prompt-submit"), prompt),
+        },
+        {
+          name: "bundle: pre-tool-use (unleased file)",
+          argv: withStdin(bundled("pre-tool-use"), edit),
+        },
+        {
+          name: "hook post-tool-use (nothing new)",
+          argv: withStdin(hook("post-tool-use"), after),
+        },
         { name: "sh -c 'deno run empty.ts < payload'", argv: withStdin([...deno, empty], prompt) },
         { name: "deno run empty.ts", argv: [...deno, empty] },
         { name: "redis-cli PING", argv: ["redis-cli", "-p", String(redis.port), "PING"] },
       ];
       console.error(`hook latency: hyperfine -N --warmup 3 --runs ${runs} …`);
-      const ms = await hyperfine(commands, { runs, warmup: 3, env });
+      const times = await hyperfineTimes(commands, { runs, warmup: 3, env });
       await quiet(); // the measured runs stayed on the nothing-to-say path
-      const [promptMs, editMs, refusedMs, bare, plain, cli] = ms as [
+      const ms = times.map((t) => t.median);
+      const cpu = times.map((t) => t.cpu);
+      const [promptMs, editMs, refusedMs, bPromptMs, bEditMs, afterMs, bare, plain, cli] = ms as [
+        number,
+        number,
+        number,
         number,
         number,
         number,
@@ -149,22 +205,31 @@ export async function hookBench(server?: RedisServer): Promise<string> {
         number,
         number,
       ];
+      const bareCpu = cpu[6]!;
       const rows = commands.map((c, i) => [
         c.name,
         ms[i]!.toFixed(1),
         ratio(ms[i]!, bare),
         ratio(ms[i]!, cli),
+        cpu[i]!.toFixed(1),
+        ratio(cpu[i]!, bareCpu),
       ]);
       const verdict = (name: string, value: number) =>
         `${name}: ${ratio(value, bare)} bare deno, ${ratio(value, cli)} redis-cli — ` +
         `goal ≤ ${GOAL}× bare deno ${value / bare <= GOAL ? "met" : "NOT met"}.`;
       return [
-        `### Per-process latency of the hooks (hyperfine -N, ${runs} runs, median)`,
+        `### Per-process latency of the hooks (hyperfine -N, ${runs} runs, median; CPU = mean user + system)`,
         "",
-        table(["command", "median ms", "÷ bare deno (sh)", "÷ redis-cli"], rows),
+        table(
+          ["command", "median ms", "÷ bare deno (sh)", "÷ redis-cli", "CPU ms", "CPU ÷ bare deno"],
+          rows,
+        ),
         "",
         `- ${verdict("user-prompt-submit, nothing new", promptMs)}`,
         `- ${verdict("pre-tool-use, unleased file", editMs)}`,
+        `- ${verdict("bundle: user-prompt-submit, nothing new", bPromptMs)}`,
+        `- ${verdict("bundle: pre-tool-use, unleased file", bEditMs)}`,
+        `- ${verdict("post-tool-use, nothing new", afterMs)}`,
         `- Of the prompt hook's ${(promptMs - bare).toFixed(1)} ms over bare deno, ` +
         `${(refusedMs - bare).toFixed(1)} ms are module loading and stdin parsing ` +
         `(the refused-Redis run) and ${(promptMs - refusedMs).toFixed(1)} ms the Redis work. ` +

@@ -126,6 +126,7 @@ async function captureAcquire(room: Room) {
   const port: RedisPort = {
     address: "capture",
     call: unexpected,
+    callBytes: unexpected,
     pipeline: unexpected,
     evalScript: (_script, keys, args) => {
       sent = { keys: [...keys], args: args.map(String) };

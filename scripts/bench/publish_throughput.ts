@@ -62,6 +62,7 @@ async function capturePublish(): Promise<{ source: string; keys: string[]; args:
   const port: RedisPort = {
     address: "capture",
     call: unexpected,
+    callBytes: unexpected,
     pipeline: unexpected,
     evalScript: (script, keys, args) => {
       sent = { source: script.source, keys: [...keys], args: args.map(String) };

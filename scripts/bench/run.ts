@@ -15,6 +15,8 @@ import { openLatency } from "./open_latency.ts";
 import { postLatency } from "./post_latency.ts";
 import { postMemory } from "./post_memory.ts";
 import { publishThroughput } from "./publish_throughput.ts";
+import { workerThroughput } from "./workers.ts";
+import { archiveSweep } from "./archive.ts";
 import { machine, requireTools, startRedis } from "./_server.ts";
 
 await requireTools(["hyperfine", "redis-benchmark", "redis-cli", "redis-server", "/usr/bin/time"]);
@@ -28,6 +30,8 @@ try {
   sections.push(await openLatency(redis));
   sections.push(await leaseBench(redis));
   sections.push(await hookBench(redis));
+  sections.push(await workerThroughput(redis));
+  sections.push(await archiveSweep(redis));
 } finally {
   await redis.stop();
 }

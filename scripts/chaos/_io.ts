@@ -64,6 +64,7 @@ export async function cliInProcess(
     env: (name) => all[name],
     cwd: Deno.cwd(),
     stdout: (text) => void (stdout += text),
+    stdoutBytes: (bytes) => void (stdout += new TextDecoder().decode(bytes)),
     stderr: (text) => void (stderr += text),
     stdin: reader(stdin),
     hostname: () => "chaos-host",

@@ -31,7 +31,20 @@ export const FUZZ_SIZES = {
 } as const;
 
 /** Commands that wait for something by design (a reply, a follower, a prompt) or write files. */
-const SKIPPED = new Set(["ask", "wait", "watch", "setup"]);
+const SKIPPED = new Set([
+  "ask",
+  "wait",
+  "watch",
+  "setup",
+  // long-running processes and commands that start processes or write files
+  "relay",
+  "worker",
+  "daemon",
+  "server",
+  "doctor",
+  "archive",
+  "pad",
+]);
 const SUBCOMMANDS = [
   "acquire",
   "renew",
@@ -167,8 +180,8 @@ export function randomArgs(): string[] {
     } else if (r < 9) args.push(`--${pick(["bogus", "ttl", "json", "help", "h", "to", "force"])}`);
     else args.push(`-${String.fromCharCode(97 + randomInt(26))}`);
   }
-  // --follow streams forever by design
-  return args.filter((a) => a !== "--follow" && a !== "-f");
+  // --follow streams forever and --wait blocks by design
+  return args.filter((a) => a !== "--follow" && a !== "-f" && !a.startsWith("--wait"));
 }
 
 /** What is wrong with one CLI run's exit code and output (empty: nothing). */

@@ -129,8 +129,54 @@ export function parseCommandArgs(
     return { command, values: values as ParsedLine["values"], positionals };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new UsageError(cleanParseMessage(message), command);
+    let text = cleanParseMessage(message);
+    const unknown = /^unknown flag (--?[^\s=]+)/.exec(text)?.[1];
+    if (unknown?.startsWith("--")) {
+      const names = Object.keys({ ...GLOBAL_FLAGS, ...flags }).map((n) => `--${n}`);
+      text += didYouMean(unknown, names);
+    }
+    throw new UsageError(text, command);
   }
+}
+
+/** Edit distance counting a swap of two neighbours as one edit (optimal string alignment). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from(
+    { length: a.length + 1 },
+    (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      }
+      d[i]![j] = best;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/**
+ * `"; did you mean 'X'?"` for the candidate closest to `word` (at most two
+ * edits away, or the only one it starts), else `""`.
+ *
+ * @param word what was typed
+ * @param candidates what exists
+ * @returns the suggestion suffix
+ */
+export function didYouMean(word: string, candidates: readonly string[]): string {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const distance = editDistance(word.toLowerCase(), candidate);
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  const limit = Math.min(2, Math.max(1, Math.floor(word.replace(/^-+/, "").length / 3)));
+  if (best !== undefined && bestDistance <= limit) return `; did you mean '${best}'?`;
+  const prefixed = candidates.filter((c) => word.length >= 2 && c.startsWith(word));
+  return prefixed.length === 1 ? `; did you mean '${prefixed[0]}'?` : "";
 }
 
 function cleanParseMessage(message: string): string {

@@ -12,6 +12,7 @@ import type { AgentIdentity } from "../identity.ts";
 import { connectRedis } from "../redis/connect.ts";
 import type { RedisPort } from "../redis/port.ts";
 import { Room } from "../room.ts";
+import { checkSchema } from "../schema.ts";
 import type { FlagSpec, ParsedLine } from "./_args.ts";
 import { UsageError } from "./_args.ts";
 import {
@@ -39,15 +40,17 @@ export interface CliIo {
   cwd: string;
   /** Writes text to stdout, synchronously; throws when the reader went away. */
   stdout: (text: string) => void;
+  /** Writes raw bytes to stdout, synchronously (binary output such as `pad get`). */
+  stdoutBytes: (bytes: Uint8Array) => void;
   /** Writes text to stderr, synchronously. */
   stderr: (text: string) => void;
-  /** Standard input (only `agentroom hook` reads it). */
+  /** Standard input (`agentroom hook` and `pad put -` read it). */
   stdin: { read(buffer: Uint8Array): Promise<number | null> };
   /** The host name (a session-token fallback), or `undefined` when unknown. */
   hostname: () => string | undefined;
   /** The parent process id (a session-token fallback). */
   ppid: number;
-  /** Calls `stop` on an interrupt (Ctrl-C) until the returned function is called. */
+  /** Calls `stop` on an interrupt (Ctrl-C, SIGTERM) until the returned function is called. */
   onInterrupt: (stop: () => void) => () => void;
 }
 
@@ -61,6 +64,8 @@ export interface Command {
   usage: string;
   /** Extra help paragraphs. */
   details?: string[];
+  /** The words its first argument takes, when it is one of a fixed set (for completion). */
+  actions?: readonly string[];
   /** Example invocations (without the leading `agentroom `). */
   examples: string[];
   /** The command's own flags. */
@@ -176,6 +181,7 @@ export class Context {
         transport: settings.transport,
         cluster: settings.cluster,
       });
+      await checkSchema(this.#port, config);
       this.#room = new Room(this.#port, config);
     }
     return this.#room;

@@ -10,7 +10,8 @@ import { isCoordinationId } from "../coordination/shared.ts";
 import { InvalidValueError, NotFoundError } from "../errors.ts";
 import { DAY_MS } from "../limits.ts";
 import type { Lease, ResourceConflict } from "../coordination/leases.ts";
-import type { PresenceEntry } from "../presence.ts";
+import { absenceNote, type HolderPresence, type PresenceEntry } from "../presence.ts";
+export { absenceNote, minutes } from "../presence.ts";
 import { normalizeResources } from "../coordination/resources.ts";
 import { terminalText } from "../sanitize.ts";
 import { resolveTarget } from "../targets.ts";
@@ -157,17 +158,31 @@ export function left(at: number, now: number): string {
  * @param c the conflict
  * @param me the caller's agent id
  */
-export function conflictText(c: ResourceConflict, me: string): string {
+export function conflictText(c: ResourceConflict, me: string, presence?: HolderPresence): string {
   const at = `${terminalText(c.resource)} conflicts with ${terminalText(c.conflictsWith)}`;
   const owner = terminalText(c.owner);
+  const absent = c.owner === me ? "" : absenceNote(presence);
   if (c.kind === "lease") {
     const remaining = left(c.expiresAt, c.checkedAt);
     if (c.owner === me) {
       return `${at} in your own lease ${terminalText(c.leaseId)} (${remaining} left); ` +
         `renew it with 'agentroom lease renew ${terminalText(c.leaseId)}' or release it first`;
     }
+    if (absent !== "") {
+      return `${at}, leased by ${owner} (lease ${
+        terminalText(c.leaseId)
+      }, ${remaining} left; ${absent}); ` +
+        `break it with 'agentroom lease break ${
+          terminalText(c.leaseId)
+        } --reason ...' once the owner has been away longer than the grace period`;
+    }
     return `${at}, leased by ${owner} (lease ${terminalText(c.leaseId)}, ${remaining} left); ` +
       `wait for it to be released or ask ${owner} to release it`;
+  }
+  if (absent !== "") {
+    return `${at} in the ${terminalText(c.state)} quiet window ${
+      terminalText(c.windowId)
+    } of ${owner} (${left(c.expiresAt, c.checkedAt)} left; ${absent}); it ends by itself then`;
   }
   if (c.state === "pending") {
     return `${at} in the pending quiet window ${terminalText(c.windowId)} requested by ${owner} ` +
@@ -181,15 +196,55 @@ export function conflictText(c: ResourceConflict, me: string): string {
     `(${left(c.expiresAt, c.checkedAt)} left); wait until it is released`;
 }
 
-/** One line for `lease list` and `status`. */
-export function leaseLine(l: Lease, now: number): string {
-  return `${terminalText(l.id)}  ${terminalText(l.owner)}  ${
-    terminalText(l.resources.join(", "))
-  }  (${left(l.expires_at, now)} left)  ${terminalText(l.purpose)}`;
+/**
+ * The `--json` verdict of a refused lease or window request (printed on
+ * stdout before exit 3): what conflicted, its holder, id, time left and
+ * whether the holder is present.
+ */
+export function conflictJson(
+  c: ResourceConflict,
+  message: string,
+  holder: HolderPresence,
+): Record<string, unknown> {
+  return {
+    conflict: true,
+    error: message,
+    kind: c.kind,
+    resource: c.resource,
+    conflicts_with: c.conflictsWith,
+    holder: c.owner,
+    id: c.kind === "lease" ? c.leaseId : c.windowId,
+    ...(c.kind === "window" ? { state: c.state } : {}),
+    expires_at: c.expiresAt,
+    time_left_ms: Math.max(0, c.expiresAt - c.checkedAt),
+    holder_presence: presenceJson(holder),
+    checked_at: c.checkedAt,
+  };
 }
 
-/** One line for `window status` and `status`. */
-export function windowLine(w: QuietWindow, now: number): string {
+/** A holder's presence for `--json`: `{ present, absent_ms? }`. */
+export function presenceJson(p: HolderPresence): { present: boolean; absent_ms?: number } {
+  return p.present ? { present: true } : {
+    present: false,
+    ...(p.absentMs === undefined ? {} : { absent_ms: p.absentMs }),
+  };
+}
+
+/** `  [owner absent 12m]` or `""`. */
+function absenceSuffix(p: HolderPresence | undefined): string {
+  const note = absenceNote(p);
+  return note === "" ? "" : `  [${note}]`;
+}
+
+/** One line for `lease list` and `status`; `presence` marks an absent owner. */
+export function leaseLine(l: Lease, now: number, presence?: HolderPresence): string {
+  return `${terminalText(l.id)}  ${terminalText(l.owner)}  ${
+    terminalText(l.resources.join(", "))
+  }  (${left(l.expires_at, now)} left)  ${terminalText(l.purpose)}${absenceSuffix(presence)}`;
+}
+
+/** One line for `window status` and `status`; `presence` marks an absent owner. */
+export function windowLine(w: QuietWindow, now: number, presence?: HolderPresence): string {
   const when = w.state === "pending"
     ? `ack deadline in ${left(w.ack_deadline, now)}`
     : w.state === "active"
@@ -197,5 +252,7 @@ export function windowLine(w: QuietWindow, now: number): string {
     : "ended";
   return `${terminalText(w.id)}  ${terminalText(w.state).padEnd(9)} ${terminalText(w.owner)}  ${
     terminalText(w.resources.join(", "))
-  }  (${when})  ${terminalText(w.purpose)}`;
+  }  (${when})  ${terminalText(w.purpose)}${
+    w.state === "pending" || w.state === "active" ? absenceSuffix(presence) : ""
+  }`;
 }

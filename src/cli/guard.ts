@@ -15,13 +15,19 @@ import type { Room } from "../room.ts";
 import { terminalText } from "../sanitize.ts";
 import { UsageError } from "./_args.ts";
 import type { Command, Context } from "./_context.ts";
-import { conflictText, idArg, left, resourcesArg } from "./_coord.ts";
+import { conflictText, idArg, left, presenceJson, resourcesArg } from "./_coord.ts";
+import { type HolderPresence, presenceView } from "../presence.ts";
 import { conflictError } from "./errors.ts";
+import { retryUntil, waitFlags } from "./_wait.ts";
 
-function unsafeText(v: Exclude<GuardVerdict, { safe: true }>, me: string): string {
+function unsafeText(
+  v: Exclude<GuardVerdict, { safe: true }>,
+  me: string,
+  holder?: HolderPresence,
+): string {
   switch (v.reason) {
     case "conflict":
-      return `unsafe: ${conflictText(v.conflict, me)}`;
+      return `unsafe: ${conflictText(v.conflict, me, holder)}`;
     case "lease_missing":
       return `unsafe: lease ${v.leaseId} expired or was released; acquire the resources again ` +
         `with 'agentroom lease acquire'`;
@@ -99,8 +105,8 @@ async function guardStaged(ctx: Context): Promise<number> {
   if (ctx.line.positionals.length > 0) {
     throw new UsageError("guard --staged takes no resources (it reads them from git)", "guard");
   }
-  if (ctx.flag("lease") !== undefined || ctx.bool("require-held")) {
-    throw new UsageError("guard --staged takes no --lease or --require-held", "guard");
+  if (ctx.flag("lease") !== undefined || ctx.bool("require-held") || ctx.bool("wait")) {
+    throw new UsageError("guard --staged takes no --lease, --require-held or --wait", "guard");
   }
   const paths = await stagedPaths(ctx.cwd);
   const resources: string[] = [];
@@ -182,13 +188,16 @@ async function guardStaged(ctx: Context): Promise<number> {
 export const guard: Command = {
   name: "guard",
   summary: "check that no one else holds a lease or quiet window on resources (exit 3 if unsafe)",
-  usage: "guard <resource>... [--lease ID] [--require-held] [--json] | guard --staged [--json]",
+  usage: "guard <resource>... [--lease ID] [--require-held] [--wait [--timeout D]] [--json] | " +
+    "guard --staged [--json]",
   details: [
     "Safe (exit 0) unless a live lease or a pending/active quiet window of another agent",
     "overlaps a resource (exit 3, naming the holder). Your own leases and windows are never",
     "conflicts for you. --lease ID: you act under that lease; it must be live and yours, and",
     "only it counts as holding. --require-held: every resource must be covered by your lease",
     "(or your active window). What your session holds under any handle is yours. Writes nothing.",
+    "--wait: instead of exit 3, wait until safe: woken by the room's events (a release, a break)",
+    "or when the holder's lease lapses, up to --timeout (default 10m); then exit 3 as without.",
     "",
     "--staged: checks every path staged for commit ('git diff --cached') as path:<repo path>",
     "and names every held one (exit 3). This is what the pre-commit hook of 'setup git' runs.",
@@ -204,6 +213,12 @@ export const guard: Command = {
     lease: { type: "string", value: "ID", help: "the lease you act under" },
     "require-held": { type: "boolean", help: "unsafe unless you hold every resource" },
     staged: { type: "boolean", help: "check the paths staged for commit (git)" },
+    wait: { type: "boolean", help: "wait until safe (woken by the room's events; no polling)" },
+    timeout: {
+      type: "string",
+      value: "DURATION",
+      help: "with --wait: give up after (default 10m)",
+    },
   },
   args: { min: 0, max: Infinity, what: "<resource>..." },
   run: async (ctx) => {
@@ -214,25 +229,48 @@ export const guard: Command = {
     const resources = resourcesArg("guard", ctx.line.positionals);
     const leaseText = ctx.flag("lease");
     const leaseId = leaseText === undefined ? undefined : idArg("guard", "lease", leaseText);
+    const { timeoutMs } = waitFlags(ctx, "guard");
     const agent = ctx.identity;
     const room = await ctx.room();
-    const verdict = await guardResources(room, {
-      agentId: agent.agent_id,
-      sessionId: agent.session_id,
-      resources,
-      leaseId,
-      requireHeld: ctx.bool("require-held"),
-    });
+    const verdict = await retryUntil(
+      room,
+      timeoutMs,
+      () =>
+        guardResources(room, {
+          agentId: agent.agent_id,
+          sessionId: agent.session_id,
+          resources,
+          leaseId,
+          requireHeld: ctx.bool("require-held"),
+        }),
+      (v) =>
+        v.safe
+          ? false
+          : v.reason === "conflict"
+          ? v.conflict.expiresAt - v.conflict.checkedAt
+          : v.reason === "not_held"
+          ? undefined
+          : false,
+    );
     if (verdict.safe) {
       if (ctx.json) {
         ctx.out.json({ safe: true, held: verdict.held, checked_at: verdict.checkedAt });
       } else ctx.out.line("safe");
       return 0;
     }
-    const message = unsafeText(verdict, agent.agent_id);
+    const holder = verdict.reason === "conflict"
+      ? (await presenceView(room)).of({ owner: verdict.conflict.owner })
+      : undefined;
+    const message = unsafeText(verdict, agent.agent_id, holder);
     if (ctx.json) {
       const { safe: _, checkedAt, ...why } = verdict;
-      ctx.out.json({ safe: false, error: message, ...why, checked_at: checkedAt });
+      ctx.out.json({
+        safe: false,
+        error: message,
+        ...why,
+        ...(holder ? { holder_presence: presenceJson(holder) } : {}),
+        checked_at: checkedAt,
+      });
     }
     throw conflictError(message);
   },

@@ -54,6 +54,7 @@ export function rootHelp(commands: readonly Command[]): string {
     "",
     "Global flags (before or after the command):",
     ...flagLines(GLOBAL_FLAGS),
+    `${"  -V, --version".padEnd(30)} print the version and exit`,
     "",
     "Environment: AGENTROOM_REDIS_URL, REDIS_URL, REDIS_ADDR, REPO_ID, BRANCH_NAME,",
     "  AGENTROOM_AGENT, AGENTROOM_SESSION_ID (else CLAUDE_SESSION_ID, CODEX_THREAD_ID, TERM_SESSION_ID)",

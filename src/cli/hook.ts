@@ -4,12 +4,14 @@
  * @module
  */
 import { hookMain } from "../../hooks/main.ts";
+import { HOOK_EVENTS } from "../../hooks/mod.ts";
 import { UsageError } from "./_args.ts";
 import type { Command } from "./_context.ts";
 
 /** The hook command. */
 export const hook: Command = {
   name: "hook",
+  actions: Object.keys(HOOK_EVENTS),
   summary: "answer a Claude Code / Codex hook (JSON on stdin, one JSON line out)",
   usage: "hook <session-start|user-prompt-submit|session-end|pre-tool-use|post-tool-use|stop>",
   details: [

@@ -8,7 +8,8 @@
 import { AgentroomError, AskPendingError, RedisUnavailableError } from "../errors.ts";
 import { isNetworkBlocked } from "../redis/connect.ts";
 import { networkBlockedText } from "./setup.ts";
-import { findCommand, parseCommandArgs, UsageError } from "./_args.ts";
+import { didYouMean, findCommand, parseCommandArgs, UsageError } from "./_args.ts";
+import { VERSION } from "../version.ts";
 import { type CliIo, type Command, Context } from "./_context.ts";
 import { type Output, outputTo } from "./_output.ts";
 import { commandHelp, rootHelp } from "./help.ts";
@@ -18,15 +19,25 @@ import { lease } from "./lease.ts";
 import { leave } from "./leave.ts";
 import { askCommand, inbox, replyCommand, wait, welcome } from "./messaging.ts";
 import { post } from "./post.ts";
+import { completionCommand } from "./completion.ts";
+import { doctor } from "./doctor.ts";
+import { server } from "./server.ts";
 import { setup } from "./setup.ts";
 import { status } from "./status.ts";
 import { tail } from "./tail.ts";
 import { catalog, claim, done, open, register, release, task } from "./tasks.ts";
+import { relay } from "./relay.ts";
+import { decide, hung, thread } from "./board.ts";
 import { version } from "./version.ts";
 import { watch } from "./watch.ts";
 import { who } from "./who.ts";
 import { windowCommand } from "./window.ts";
 import { work } from "./work.ts";
+import { dlq, groups, worker } from "./worker.ts";
+import { pad } from "./pad.ts";
+import { archive } from "./archive.ts";
+import { rooms } from "./rooms.ts";
+import { daemon } from "./daemon.ts";
 
 import { CliError, EXIT } from "./errors.ts";
 
@@ -37,6 +48,7 @@ export const COMMANDS: readonly Command[] = [
   post,
   tail,
   watch,
+  relay,
   who,
   leave,
   inbox,
@@ -56,8 +68,21 @@ export const COMMANDS: readonly Command[] = [
   windowCommand,
   work,
   status,
+  hung,
+  thread,
+  decide,
+  pad,
+  worker,
+  groups,
+  dlq,
+  archive,
+  rooms,
+  daemon,
   hook,
   setup,
+  server,
+  doctor,
+  completionCommand(() => ALL),
   version,
 ];
 
@@ -100,6 +125,10 @@ export async function main(args: string[], io: CliIo): Promise<number> {
     const found = findCommand(args);
     name = found.command;
     if (found.index === -1) {
+      if (args.includes("--version") || args.includes("-V")) {
+        out.line(`agentroom ${VERSION}`);
+        return EXIT.ok;
+      }
       const line = parseCommandArgs("", args, {});
       if (line.values.help) {
         out.line(rootHelp(ALL));
@@ -109,7 +138,11 @@ export async function main(args: string[], io: CliIo): Promise<number> {
       throw new UsageError("missing command");
     }
     const command = ALL.find((c) => c.name === name);
-    if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
+    if (!command) {
+      throw new UsageError(
+        `unknown command ${JSON.stringify(name)}${didYouMean(name, ALL.map((c) => c.name))}`,
+      );
+    }
     const rest = [...args.slice(0, found.index), ...args.slice(found.index + 1)];
     const line = parseCommandArgs(name, rest, command.flags);
     if (line.values.help) {

@@ -3,8 +3,10 @@
  *
  * @module
  */
+import { isAbsolute, join } from "node:path";
 import { Fence } from "../fence.ts";
 import { decodePayload, type RoomEvent } from "../codec.ts";
+import { terminalText } from "../sanitize.ts";
 import { LOBBY, roomConfig } from "../config.ts";
 import { TimeoutError } from "../errors.ts";
 import { inboxHistory, markInboxRead, unreadInbox } from "../inbox.ts";
@@ -16,9 +18,9 @@ import {
   waitForEvent,
 } from "../messaging.ts";
 import { refreshPresence, roster } from "../presence.ts";
-import { Room, validateStreamId } from "../room.ts";
+import { Room, validateEventType, validateStreamId } from "../room.ts";
 import { resolveLiveTarget } from "../targets.ts";
-import { intFlag, parseDuration, UsageError } from "./_args.ts";
+import { intFlag, listFlag, parseDuration, UsageError } from "./_args.ts";
 import type { Command, Context } from "./_context.ts";
 import { eventJson, eventLines, formatDuration } from "./_output.ts";
 
@@ -40,6 +42,39 @@ function printEvent(ctx: Context, event: RoomEvent): void {
   else for (const line of eventLines(event)) ctx.out.line(line);
 }
 
+/**
+ * Writes the file a drop event refers to into `dir` under its base name
+ * (made safe; never overwriting: `name (2).ext`), and says where.
+ */
+async function saveDrop(ctx: Context, room: Room, event: RoomEvent, dir: string): Promise<void> {
+  const payload = event.payload;
+  if (payload === null || typeof payload !== "object" || Array.isArray(payload)) return;
+  const file = (payload as Record<string, unknown>).file as Record<string, unknown> | undefined;
+  if (!file || typeof file.pad !== "string") return;
+  const bytes = await room.readScratchpadBytes(file.pad).catch(() => undefined);
+  if (bytes === undefined) {
+    ctx.out.warn(`the file of ${event.id} is gone (its scratchpad entry expired or was removed)`);
+    return;
+  }
+  const base = (typeof file.name === "string" ? file.name : "")
+    // deno-lint-ignore no-control-regex
+    .replace(/[\/\\\u0000-\u001f\u007f]/g, "_").replace(/^\.+/, "_").slice(0, 120) || "file";
+  const target = isAbsolute(dir) ? dir : join(ctx.cwd, dir);
+  await Deno.mkdir(target, { recursive: true });
+  const dot = base.lastIndexOf(".");
+  const [stem, ext] = dot > 0 ? [base.slice(0, dot), base.slice(dot)] : [base, ""];
+  for (let n = 1; n < 1000; n++) {
+    const path = join(target, n === 1 ? base : `${stem} (${n})${ext}`);
+    try {
+      await Deno.writeFile(path, bytes, { createNew: true });
+      ctx.out.line(terminalText(`saved ${path} (${bytes.length} bytes, from ${event.agent_id})`));
+      return;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    }
+  }
+}
+
 /** `inbox` */
 export const inbox: Command = {
   name: "inbox",
@@ -55,6 +90,11 @@ export const inbox: Command = {
   flags: {
     all: { type: "boolean", help: "show read messages too (does not mark anything)" },
     fenced: { type: "boolean", help: "fence each message as untrusted data (for agents)" },
+    "save-files": {
+      type: "string",
+      value: "DIR",
+      help: "write the files dropped to you (post --file) into DIR",
+    },
     count: {
       type: "string",
       short: "n",
@@ -71,6 +111,9 @@ export const inbox: Command = {
     const me = ctx.identity;
     const room = await ctx.room();
     const recipient = me.agent_id;
+    // a presence write first: it moves what waited in the mailbox of this
+    // handle or id into the inbox (`inbox --all` only reads)
+    if (!ctx.bool("all")) await refreshPresence(room, me);
     const entries = ctx.bool("all")
       ? await inboxHistory(room, { recipient, count })
       : await unreadInbox(room, { recipient, count });
@@ -82,12 +125,14 @@ export const inbox: Command = {
       if (entries.length > 0) ctx.out.line(fence.notice);
       for (const entry of entries) ctx.out.line(fence.event(entry.event));
     } else for (const entry of entries) printEvent(ctx, entry.event);
+    const saveDir = ctx.flag("save-files");
+    if (saveDir !== undefined) {
+      for (const entry of entries) await saveDrop(ctx, room, entry.event, saveDir);
+    }
     const last = entries.at(-1);
     if (!ctx.bool("all")) {
-      // reading unread messages marks them read: a write, so it counts as presence;
-      // `inbox --all` only reads
+      // reading unread messages marks them read
       if (last) await markInboxRead(room, { recipient, inboxId: last.inbox_id });
-      await refreshPresence(room, me);
     }
     return 0;
   },
@@ -176,11 +221,20 @@ export const replyCommand: Command = {
 export const wait: Command = {
   name: "wait",
   summary: "block until the next event (optionally only ones addressed to you)",
-  usage: "wait [--to-me] [--timeout D] [--json]",
-  details: ["Waits with a blocking stream read. Exit 1 when --timeout passes first."],
-  examples: ["wait --to-me --timeout 5m", "wait --json"],
+  usage: "wait [--to-me] [--type T]... [--timeout D] [--json]",
+  details: [
+    "Waits with blocking stream reads (no polling). Exit 1 when --timeout passes first, or",
+    "when Redis stops answering (each read is bounded, so a stopped server is noticed).",
+  ],
+  examples: ["wait --to-me --timeout 5m", "wait --type TASK_DONE --type BUILD_OK", "wait --json"],
   flags: {
     "to-me": { type: "boolean", help: "only events addressed to you" },
+    type: {
+      type: "string",
+      multiple: true,
+      value: "T",
+      help: "only events of this type (repeatable; comma lists work too)",
+    },
     timeout: {
       type: "string",
       value: "DURATION",
@@ -190,6 +244,14 @@ export const wait: Command = {
   args: { min: 0, max: 0, what: "" },
   run: async (ctx) => {
     const timeoutMs = durationFlag(ctx, "wait", "timeout", 0);
+    const types = new Set(listFlag(ctx.line.values.type));
+    for (const type of types) {
+      try {
+        validateEventType(type);
+      } catch (error) {
+        throw new UsageError(`--type: ${(error as Error).message}`, "wait");
+      }
+    }
     const me = ctx.identity;
     const room = await ctx.room();
     await refreshPresence(room, me);
@@ -197,7 +259,7 @@ export const wait: Command = {
     const event = await waitForEvent(room, {
       afterId: await room.lastId(),
       timeoutMs,
-      filter: toMe ? (e) => e.to === me.agent_id : undefined,
+      filter: (e) => (!toMe || e.to === me.agent_id) && (types.size === 0 || types.has(e.type)),
     });
     if (!event) throw new TimeoutError(`wait timed out after ${formatDuration(timeoutMs)}`);
     printEvent(ctx, event);

@@ -50,7 +50,7 @@ export const SOURCE_RUN_PERMISSIONS: readonly string[] = [
   "--allow-read",
   "--allow-write",
   "--allow-sys=hostname",
-  "--allow-run=git",
+  "--allow-run",
 ];
 
 /** Where a settings file lives. */
@@ -489,6 +489,7 @@ const TARGETS = ["claude", "codex", "pi", "git"] as const;
 /** The setup command. */
 export const setup: Command = {
   name: "setup",
+  actions: ["claude", "codex", "pi", "git"],
   summary:
     "install agentroom into Claude Code, Codex, pi or git's pre-commit hook (shows the diff)",
   usage:

@@ -7,8 +7,10 @@
 import { terminalText } from "../sanitize.ts";
 import { roomStatus } from "../coordination/status.ts";
 import { intFlag, UsageError } from "./_args.ts";
+import { sweepLapses } from "../coordination/lapses.ts";
 import type { Command } from "./_context.ts";
-import { leaseLine, windowLine } from "./_coord.ts";
+import { leaseLine, presenceJson, windowLine } from "./_coord.ts";
+import { presenceView } from "../presence.ts";
 import { eventJson, formatDuration, payloadText } from "./_output.ts";
 
 function section(title: string, count: number, lines: string[]): string[] {
@@ -37,16 +39,22 @@ export const status: Command = {
       throw new UsageError(`--limit must be between 1 and 10000, got ${limit}`, "status");
     }
     const room = await ctx.room();
-    const s = await roomStatus(room, { limit });
+    await sweepLapses(room);
+    const [s, view] = await Promise.all([roomStatus(room, { limit }), presenceView(room)]);
     if (ctx.json) {
-      ctx.out.json({ ...s, open_tasks: s.open_tasks.map(eventJson) });
+      ctx.out.json({
+        ...s,
+        leases: s.leases.map((l) => ({ ...l, owner_presence: presenceJson(view.of(l)) })),
+        windows: s.windows.map((w) => ({ ...w, owner_presence: presenceJson(view.of(w)) })),
+        open_tasks: s.open_tasks.map(eventJson),
+      });
       return 0;
     }
     const now = s.checked_at;
     ctx.out.line(
       [
-        ...section("leases", s.lease_count, s.leases.map((l) => leaseLine(l, now))),
-        ...section("windows", s.window_count, s.windows.map((w) => windowLine(w, now))),
+        ...section("leases", s.lease_count, s.leases.map((l) => leaseLine(l, now, view.of(l)))),
+        ...section("windows", s.window_count, s.windows.map((w) => windowLine(w, now, view.of(w)))),
         ...section(
           "work",
           s.work_count,

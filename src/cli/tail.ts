@@ -7,6 +7,7 @@ import type { RoomEvent } from "../codec.ts";
 import { sanitizeHandle } from "../identity.ts";
 import { type Room, validateStreamId } from "../room.ts";
 import { intFlag, listFlag, parseDuration, UsageError } from "./_args.ts";
+import { BLOCK_SLICE_MS } from "../messaging.ts";
 import type { Command, Context } from "./_context.ts";
 import { eventJson, eventLines } from "./_output.ts";
 
@@ -49,7 +50,10 @@ export const tail: Command = {
       help: "only these types (repeat or comma-separate)",
     },
     from: { type: "string", value: "AGENT", help: "only events from this agent id or handle" },
-    "to-me": { type: "boolean", help: "only events addressed to you" },
+    "to-me": {
+      type: "boolean",
+      help: "only events addressed to you (your id, or your handle for mailboxed messages)",
+    },
     follow: { type: "boolean", short: "f", help: "keep streaming new events (blocking read)" },
   },
   args: { min: 0, max: 0, what: "" },
@@ -108,11 +112,13 @@ export function eventFilter(ctx: Context): ((e: RoomEvent) => boolean) | undefin
   const toMe = ctx.bool("to-me");
   if (types.size === 0 && from === undefined && !toMe) return undefined;
   const me = toMe ? ctx.identity.agent_id : "";
+  // a message kept for this handle while nobody had it (a mailbox) is addressed to the handle
+  const handle = toMe ? ctx.identity.handle : "";
   const fromId = from === undefined ? "" : sanitizeHandle(from.trim());
   return (e) =>
     (types.size === 0 || types.has(e.type)) &&
     (from === undefined || e.agent_id === fromId || e.agent_handle === fromId) &&
-    (!toMe || e.to === me);
+    (!toMe || e.to === me || (handle !== "" && e.to === handle));
 }
 
 /**
@@ -143,7 +149,8 @@ export async function follow(
     for (;;) {
       let events: RoomEvent[];
       try {
-        events = await room.waitForEvents(cursor, { blockMs: 0, count: 100 });
+        // bounded blocking reads: a server that stopped answering fails a read by its deadline
+        events = await room.waitForEvents(cursor, { blockMs: BLOCK_SLICE_MS, count: 100 });
       } catch (error) {
         if (stopping) return;
         throw error;

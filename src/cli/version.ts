@@ -9,23 +9,30 @@ import type { Command, Context } from "./_context.ts";
 /** The version command. */
 export const version: Command = {
   name: "version",
-  summary: "show version, runtime, target and executable checksum",
-  usage: "version [--json]",
+  summary: "show version, runtime and target (--verbose: the executable's checksum)",
+  usage: "version [--verbose] [--json]",
   details: [
-    "The executable is the compiled agentroom binary, or the deno binary when run from source;",
-    "its SHA-256 lets you check a download against SHA256SUMS.",
+    "The executable is the compiled agentroom binary, or the deno binary when run from source.",
+    "--verbose adds its SHA-256 (reads the whole executable), to check a download against",
+    "SHA256SUMS. 'agentroom --version' (-V) prints only the version line.",
   ],
-  examples: ["version", "version --json"],
-  flags: {},
+  examples: ["version", "version --verbose --json", "--version"],
+  flags: {
+    verbose: { type: "boolean", help: "also hash the executable (SHA-256)" },
+  },
   args: { min: 0, max: 0, what: "" },
   run: async (ctx: Context) => {
     const executable = Deno.execPath();
     let sha256 = "";
-    try {
-      const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(executable));
-      sha256 = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-    } catch (error) {
-      ctx.out.warn(`cannot hash ${executable}: ${(error as Error).message}`);
+    if (ctx.bool("verbose")) {
+      try {
+        const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(executable));
+        sha256 = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join(
+          "",
+        );
+      } catch (error) {
+        ctx.out.warn(`cannot hash ${executable}: ${(error as Error).message}`);
+      }
     }
     const info = {
       name: PACKAGE_NAME,
@@ -34,7 +41,7 @@ export const version: Command = {
       typescript: Deno.version.typescript,
       target: Deno.build.target,
       executable,
-      sha256,
+      ...(ctx.bool("verbose") ? { sha256 } : {}),
     };
     if (ctx.json) {
       ctx.out.json(info);
@@ -44,7 +51,7 @@ export const version: Command = {
     ctx.out.line(`deno: ${info.deno} (typescript ${info.typescript})`);
     ctx.out.line(`target: ${info.target}`);
     ctx.out.line(`executable: ${info.executable}`);
-    ctx.out.line(`sha256: ${info.sha256 || "(unavailable)"}`);
+    if (ctx.bool("verbose")) ctx.out.line(`sha256: ${sha256 || "(unavailable)"}`);
     return 0;
   },
 };

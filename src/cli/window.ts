@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { refreshPresence, roster } from "../presence.ts";
+import { presenceView, refreshPresence, roster } from "../presence.ts";
 import { terminalText } from "../sanitize.ts";
 import {
   DEFAULT_ACK_TIMEOUT_MS,
@@ -21,8 +21,10 @@ import {
   type WindowFinishResult,
 } from "../coordination/window_lifecycle.ts";
 import { listFlag } from "./_args.ts";
+import { retryUntil, waitFlags } from "./_wait.ts";
 import type { Command, Context } from "./_context.ts";
 import {
+  conflictJson,
   conflictText,
   durationFlag,
   idArg,
@@ -40,14 +42,16 @@ import { conflictError, refusedError } from "./errors.ts";
 import { formatDuration } from "./_output.ts";
 
 const SUBCOMMANDS = ["request", "ack", "activate", "release", "cancel", "status"] as const;
-const FLAGS = ["purpose", "ttl", "ack-timeout", "require"];
+const FLAGS = ["purpose", "ttl", "ack-timeout", "require", "wait", "timeout"];
 
 /** The window command. */
 export const windowCommand: Command = {
   name: "window",
+  actions: ["request", "ack", "activate", "release", "cancel", "status"],
   summary: "agree on a quiet window: exclusive use of resources for a while (a migration)",
   usage: "window request <resource>... --purpose P [--ttl 5m] [--ack-timeout 2m] " +
-    "[--require AGENT]... | ack|activate|release|cancel <id> | status [<id>] [--json]",
+    "[--require AGENT]... | ack|activate|release|cancel <id> | activate <id> --wait " +
+    "[--timeout D] | status [<id>] [--json]",
   details: [
     "Subcommands:",
     "  request <resource>...  ask for the window; agents holding overlapping leases and the",
@@ -55,7 +59,9 @@ export const windowCommand: Command = {
     "                         with nobody to ask it is active at once",
     "  ack <id>               acknowledge a window you are asked about",
     "  activate <id>          (owner) start it once all acks are in and overlapping leases",
-    "                         of others are released; exit 3 says who is outstanding",
+    "                         of others are released; exit 3 says who is outstanding;",
+    "                         --wait waits for the acks and releases (woken by the room's",
+    "                         events, no polling) up to --timeout (default 10m)",
     "  release <id>           (owner) end an active window",
     "  cancel <id>            (owner) withdraw a pending window",
     "  status [<id>]          one window, or every window of the last 24h",
@@ -79,6 +85,12 @@ export const windowCommand: Command = {
       value: "DURATION",
       help: "time to acknowledge and activate, up to 24h (default 2m)",
     },
+    wait: { type: "boolean", help: "activate: wait for acks and releases (no polling)" },
+    timeout: {
+      type: "string",
+      value: "DURATION",
+      help: "with --wait: give up after (default 10m)",
+    },
     require: {
       type: "string",
       multiple: true,
@@ -91,7 +103,7 @@ export const windowCommand: Command = {
     const { sub, rest } = subcommand(ctx, "window", SUBCOMMANDS);
     if (sub === "request") return await request(ctx, rest);
     if (sub === "status") return await status(ctx, rest);
-    onlyFlags(ctx, "window", sub, FLAGS, []);
+    onlyFlags(ctx, "window", sub, FLAGS, sub === "activate" ? ["wait", "timeout"] : []);
     positionals("window", sub, rest, 1, 1, "<window-id>");
     const id = idArg("window", "window", rest[0]!);
     if (sub === "ack") return await ack(ctx, id);
@@ -117,6 +129,7 @@ function pendingText(w: QuietWindow, now: number): string {
 }
 
 async function request(ctx: Context, rest: string[]): Promise<number> {
+  onlyFlags(ctx, "window", "request", FLAGS, ["purpose", "ttl", "ack-timeout", "require"]);
   positionals("window", "request", rest, 1, Infinity, "<resource>...");
   const resources = resourcesArg("window", rest);
   const purpose = requiredFlag(ctx, "window", "purpose", `"run migrations"`);
@@ -129,7 +142,10 @@ async function request(ctx: Context, rest: string[]): Promise<number> {
   const require = wanted.map((raw) => liveAgent("require", raw, live));
   const r = await requestWindow(room, { agent, resources, purpose, ttlMs, ackTimeoutMs, require });
   if (r.outcome === "conflict") {
-    throw conflictError(`cannot request window: ${conflictText(r.conflict, agent.agent_id)}`);
+    const holder = (await presenceView(room)).of({ owner: r.conflict.owner });
+    const message = `cannot request window: ${conflictText(r.conflict, agent.agent_id, holder)}`;
+    if (ctx.json) ctx.out.json(conflictJson(r.conflict, message, holder));
+    throw conflictError(message);
   }
   await refreshPresence(room, agent);
   const w = r.window;
@@ -171,9 +187,20 @@ async function ack(ctx: Context, id: string): Promise<number> {
 }
 
 async function activate(ctx: Context, id: string): Promise<number> {
+  const { timeoutMs } = waitFlags(ctx, "window");
   const agent = ctx.identity;
   const room = await ctx.room();
-  const r = await activateWindow(room, { agent, windowId: id });
+  const r = await retryUntil(
+    room,
+    timeoutMs,
+    () => activateWindow(room, { agent, windowId: id }),
+    (r) =>
+      r.outcome === "acks"
+        ? undefined
+        : r.outcome === "conflict"
+        ? r.conflict.expiresAt - r.conflict.checkedAt
+        : false,
+  );
   switch (r.outcome) {
     case "missing":
       throw new NotFoundError(`window ${id} not found (unknown, or ended more than 24h ago)`);

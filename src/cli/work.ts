@@ -18,6 +18,7 @@ import { durationFlag, liveAgent, requiredFlag } from "./_coord.ts";
 /** The work command. */
 export const work: Command = {
   name: "work",
+  actions: WORK_STATES,
   summary: "report your work status in a scope: started|waiting|blocked|handoff|completed|failed",
   usage: "work <state> --scope S --summary T [--to AGENT] [--data JSON] [--ttl 24h]",
   details: [

@@ -23,26 +23,35 @@ import {
   checkId,
   checkPurpose,
   coordKeys,
+  decodeLease,
   MAX_COORDINATION_TTL_MS,
   newCoordinationId,
   readSnapshot,
 } from "./shared.ts";
 import type { AgentIdentity } from "../identity.ts";
+import { InvalidValueError } from "../errors.ts";
 import { normalizeResources } from "./resources.ts";
 import type { Room } from "../room.ts";
-import { LEASE_ACQUIRE, LEASE_RELEASE, LEASE_RENEW } from "../scripts.ts";
+import { LEASE_ACQUIRE, LEASE_BREAK, LEASE_RELEASE, LEASE_RENEW } from "../scripts.ts";
 import {
   decodeLeaseAcquireReply,
+  decodeLeaseBreakReply,
   decodeLeaseReleaseReply,
   decodeLeaseRenewReply,
   type LeaseAcquireResult,
+  type LeaseBreakResult,
   type LeaseReleaseResult,
   type LeaseRenewResult,
 } from "./replies.ts";
 import type { Lease } from "./shared.ts";
 
 export type { Lease, ResourceConflict } from "./shared.ts";
-export type { LeaseAcquireResult, LeaseReleaseResult, LeaseRenewResult } from "./replies.ts";
+export type {
+  LeaseAcquireResult,
+  LeaseBreakResult,
+  LeaseReleaseResult,
+  LeaseRenewResult,
+} from "./replies.ts";
 
 /** Default lease length: 15 minutes. */
 export const DEFAULT_LEASE_TTL_MS = 15 * 60_000;
@@ -137,6 +146,75 @@ export async function releaseLease(
   const released = decodeLeaseReleaseReply(reply);
   if (released.outcome !== "released") return released;
   return await confirmDurable(room, `release of lease ${id}`, released);
+}
+
+/** What {@linkcode breakLease} needs. */
+export interface BreakLeaseOptions {
+  /** Who breaks it. */
+  agent: AgentIdentity;
+  /** The lease. */
+  leaseId: string;
+  /** Why (one line, required: it is audited and sent to the former owner). */
+  reason: string;
+  /**
+   * How long the owner (and every agent of its session) must have been
+   * absent. @default the room's presence TTL
+   */
+  graceMs?: number;
+  /** Skip the grace period (still refused while the owner is present; audited). */
+  now?: boolean;
+}
+
+/**
+ * Breaks the lease of an absent owner: succeeds when neither the owner nor
+ * any agent of its session has live presence and they have been absent
+ * longer than the grace period (or at once with `now`). One atomic script
+ * removes the lease, writes `LEASE_BROKEN` addressed to the former owner and
+ * copies it into the former owner's inbox; of concurrent breakers exactly
+ * one succeeds.
+ *
+ * @param room the room
+ * @param options breaker, lease id, reason, grace period, `now`
+ * @returns the outcome
+ * @throws {InvalidValueError} for a malformed id, reason or grace period (nothing is sent)
+ */
+export async function breakLease(
+  room: Room,
+  options: BreakLeaseOptions,
+): Promise<LeaseBreakResult> {
+  const id = checkId("lease", options.leaseId);
+  const reason = checkPurpose(options.reason);
+  const grace = options.graceMs ?? room.config.presenceTtlMs;
+  if (!Number.isSafeInteger(grace) || grace < 0) {
+    throw new InvalidValueError(`Invalid grace period: ${grace} ms`);
+  }
+  for (;;) {
+    const json = await room.redis.call(["HGET", room.keys.leases, id]);
+    if (typeof json !== "string") return { outcome: "missing" };
+    const owner = decodeLease(json).owner;
+    const result = decodeLeaseBreakReply(
+      await room.redis.evalScript(LEASE_BREAK, [
+        ...coordKeys(room),
+        room.keys.presenceIndex,
+        room.keys.presenceEnds,
+        room.keys.inbox(owner),
+        room.keys.inboxRecipients,
+      ], [
+        ...actorArgs(room, options.agent),
+        id,
+        owner,
+        grace,
+        options.now ? "1" : "0",
+        reason,
+        room.config.inboxMaxLen,
+        room.config.inboxTtlMs,
+      ]),
+    );
+    if (result.outcome === "broken") {
+      return await confirmDurable(room, `break of lease ${id}`, result);
+    }
+    if (result.outcome !== "changed") return result;
+  }
 }
 
 /**

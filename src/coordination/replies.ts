@@ -11,6 +11,7 @@ import { ScriptReply } from "../replies.ts";
 import {
   GUARD,
   LEASE_ACQUIRE,
+  LEASE_BREAK,
   LEASE_RELEASE,
   LEASE_RENEW,
   WINDOW_ACK,
@@ -46,6 +47,18 @@ export type LeaseReleaseResult =
   | { outcome: "released"; lease: Lease; auditId: string }
   | { outcome: "missing" }
   | { outcome: "not_owner"; owner: string };
+
+/**
+ * The result of `breakLease`. `absentMs` is how long the owner had been
+ * absent (`undefined`: never seen); `changed` means the owner moved on
+ * between the read and the script (the caller reads again).
+ */
+export type LeaseBreakResult =
+  | { outcome: "broken"; lease: Lease; auditId: string; absentMs?: number }
+  | { outcome: "missing" }
+  | { outcome: "own" }
+  | { outcome: "present"; owner: string }
+  | { outcome: "grace"; owner: string; absentMs: number; graceMs: number };
 
 /** The result of `requestWindow`. */
 export type WindowRequestResult =
@@ -371,4 +384,36 @@ export function decodeWorkSetReply(reply: unknown): SetWorkResult {
   const inboxId = r.text(2);
   if (inboxId !== "") result.inboxId = inboxId;
   return result;
+}
+
+/** Decodes the `lease_break` reply (see `lua/lease_break.lua`). */
+export function decodeLeaseBreakReply(
+  reply: unknown,
+): LeaseBreakResult | { outcome: "changed"; owner: string } {
+  const r = new ScriptReply(LEASE_BREAK, reply);
+  switch (r.tag()) {
+    case "ok": {
+      r.items(4, 4);
+      const absent = r.int(3);
+      return {
+        outcome: "broken",
+        lease: r.record(1, decodeLease),
+        auditId: r.text(2),
+        ...(absent >= 0 ? { absentMs: absent } : {}),
+      };
+    }
+    case "missing":
+      return bare(r, "missing");
+    case "own":
+      return bare(r, "own");
+    case "changed":
+    case "present":
+      r.items(2, 2);
+      return { outcome: r.tag() as "changed" | "present", owner: r.text(1) };
+    case "grace":
+      r.items(4, 4);
+      return { outcome: "grace", owner: r.text(1), absentMs: r.int(2), graceMs: r.int(3) };
+    default:
+      throw r.unexpected();
+  }
 }

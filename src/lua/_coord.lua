@@ -40,8 +40,10 @@ live_windows(now)     live windows, decoded, in live-until order
 window_record(id)     the window with this id, decoded, and its JSON; or nil
 owned_window()        types, clock and window ARGV[6] for its owner ARGV[1]:
                       refusal or nil, stamp, now, window, JSON
-prune_leases(now), prune_windows(now)   drop what lapsed (bounded batches)
-rearm(keys, index)    PEXPIREAT keys at the highest score of index
+prune_leases(now), prune_windows(now)   drop what lapsed more than LAPSE_RETENTION (24h)
+                      ago without a notice (bounded batches; the sweep notices and drops
+                      lapsed records first)
+rearm(keys, index[, extra])  PEXPIREAT keys at the highest score of index (+ extra ms)
 lease_json(l), window_json(w)           canonical JSON of a record
 coord_audit(type, to, reply_to, payload, stamp)  audit() as the actor
 same_session(rec, agent, session)  whether a lease or window belongs to this session:
@@ -160,8 +162,13 @@ local function live_windows(now)
   return out
 end
 
+-- Lapsed leases and windows are kept until their lapse notice is written (sweep_lapses.lua);
+-- these prunes only drop what nobody noticed for LAPSE_RETENTION (a safety net).
+local LAPSE_RETENTION = 86400000
+
 local function prune_leases(now)
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', L.exp, '-inf', ms(now), 'LIMIT', 0, PRUNE_BATCH)) do
+  local before = ms(now - LAPSE_RETENTION)
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', L.exp, '-inf', before, 'LIMIT', 0, PRUNE_BATCH)) do
     local json = redis.call('HGET', L.hash, id)
     if json then
       for _, r in ipairs(cjson.decode(json).resources) do
@@ -174,17 +181,19 @@ local function prune_leases(now)
 end
 
 local function prune_windows(now)
-  redis.call('ZREMRANGEBYSCORE', W.live, '-inf', ms(now))
+  redis.call('ZREMRANGEBYSCORE', W.live, '-inf', ms(now - LAPSE_RETENTION))
   for _, id in ipairs(redis.call('ZRANGEBYSCORE', W.keep, '-inf', ms(now), 'LIMIT', 0, PRUNE_BATCH)) do
     redis.call('HDEL', W.hash, id)
     redis.call('ZREM', W.keep, id)
   end
 end
 
-local function rearm(keys, index)
+-- PEXPIREAT keys at the highest score of index plus `extra` ms (lapsed leases stay
+-- LAPSE_RETENTION for their notice)
+local function rearm(keys, index, extra)
   local top = redis.call('ZRANGE', index, -1, -1, 'WITHSCORES')
   if top[2] then
-    for _, key in ipairs(keys) do redis.call('PEXPIREAT', key, top[2]) end
+    for _, key in ipairs(keys) do redis.call('PEXPIREAT', key, tonumber(top[2]) + (extra or 0)) end
   end
 end
 

@@ -29,10 +29,17 @@ deliver(inbox, recipients, recipient, source_id, fields, stamp, maxlen, ttl)
                              source_id, marks the recipient in the recipients
                              index (score = expiry ms), re-arms both TTLs
 wrong_type()                 the error reply for a room key of the wrong type
+LAYOUT_VERSION, LAYOUT_FIELD the room's data-layout version and the types-seen field
+                             that records it (a name with a space, so never an
+                             event type); audit() records it once (HSETNX), so
+                             a room records the layout it was first written with
 id_of_session(agent, session)
                              whether agent id `agent` belongs to session token
                              `session`: the bare token or `<handle>-<token>`
 ]]
+local LAYOUT_VERSION = 1
+local LAYOUT_FIELD = 'layout version'
+
 local function id_of_session(agent, session)
   if session == nil or session == '' then return false end
   return agent == session or string.sub(agent, -(#session + 1)) == '-' .. session
@@ -77,6 +84,7 @@ local function audit(fields, stream_ttl, maxlen, stamp)
   table.insert(args, stamp)
   local id = redis.call(unpack(args))
   redis.call('HSET', KEYS[2], event_type, id)
+  redis.call('HSETNX', KEYS[2], LAYOUT_FIELD, LAYOUT_VERSION)
   if tonumber(stream_ttl) > 0 then
     for i = 1, 5 do redis.call('PEXPIRE', KEYS[i], stream_ttl) end
   end

@@ -7,6 +7,7 @@ where only the current lease owner may.
 KEYS[1…5] the room core keys (see _lib.lua): stream, types-seen, catalog,
           open-task index, done hash
 KEYS[6]  claims index             KEYS[7]  this task's owner key
+KEYS[8]  claim-owners hash
 ARGV[1]  task id       ARGV[2]  completer agent id     ARGV[3]  result JSON ("null" for none)
 ARGV[4]  "1" = strict  ARGV[5]  room idle TTL ms ("0" = none)   ARGV[6]  stream MAXLEN
 ARGV[7]  handle        ARGV[8]  session id
@@ -17,7 +18,8 @@ Returns one of
   { "not_owner", owner }            strict and another session holds the lease
   { "not_claimed" }                 strict and nobody holds the lease
 ]]
-if not (core_types_ok() and type_ok(KEYS[6], 'zset') and type_ok(KEYS[7], 'string')) then
+if not (core_types_ok() and type_ok(KEYS[6], 'zset') and type_ok(KEYS[7], 'string')
+    and type_ok(KEYS[8], 'hash')) then
   return wrong_type()
 end
 local task_type = event_type(ARGV[1])
@@ -32,6 +34,7 @@ end
 redis.call('HSET', KEYS[5], ARGV[1], ARGV[3])
 redis.call('DEL', KEYS[7])
 redis.call('ZREM', KEYS[6], ARGV[1])
+redis.call('HDEL', KEYS[8], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1])
 local payload = '{"task_id":' .. cjson.encode(ARGV[1]) .. ',"task_type":' .. cjson.encode(task_type) ..
   ',"owner":' .. cjson.encode(holder) .. ',"result":' .. ARGV[3] .. '}'

@@ -43,6 +43,6 @@ local json = lease_json({ id = id, owner = owner, session = ARGV[3], purpose = A
 redis.call('HSET', L.hash, id, json)
 redis.call('ZADD', L.exp, now + tonumber(ARGV[7]), id)
 for _, r in ipairs(resources) do redis.call('ZADD', L.res, 0, r .. '\0' .. id) end
-rearm({ L.hash, L.exp, L.res }, L.exp)
+rearm({ L.hash, L.exp, L.res }, L.exp, LAPSE_RETENTION)
 local audit_id = coord_audit('LEASE_ACQUIRED', '', '', '{"schema_version":1,"lease":' .. json .. '}', stamp)
 return { 'ok', json, audit_id }

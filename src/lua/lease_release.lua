@@ -19,6 +19,6 @@ for _, r in ipairs(lease.resources) do redis.call('ZREM', L.res, r .. '\0' .. le
 redis.call('HDEL', L.hash, lease.id)
 redis.call('ZREM', L.exp, lease.id)
 prune_leases(now)
-rearm({ L.hash, L.exp, L.res }, L.exp)
+rearm({ L.hash, L.exp, L.res }, L.exp, LAPSE_RETENTION)
 local audit_id = coord_audit('LEASE_RELEASED', '', '', '{"schema_version":1,"lease":' .. json .. '}', stamp)
 return { 'ok', json, audit_id }

@@ -33,6 +33,6 @@ lease.expires_at = now + tonumber(ARGV[7])
 local json = lease_json(lease)
 redis.call('HSET', L.hash, lease.id, json)
 redis.call('ZADD', L.exp, lease.expires_at, lease.id)
-rearm({ L.hash, L.exp, L.res }, L.exp)
+rearm({ L.hash, L.exp, L.res }, L.exp, LAPSE_RETENTION)
 local audit_id = coord_audit('LEASE_RENEWED', '', '', '{"schema_version":1,"lease":' .. json .. '}', stamp)
 return { 'ok', json, audit_id }

@@ -1,7 +1,7 @@
 /**
  * Runs `git` as a subprocess, for the commands that need git's own answer
  * (the staged paths, the hooks directory, whether a path is ignored). Needs
- * `--allow-run=git`. Never used on the hook path, which spawns nothing.
+ * `--allow-run`. Never used on the hook path, which spawns nothing.
  *
  * @module
  */

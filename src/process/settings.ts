@@ -12,6 +12,7 @@ import { InvalidValueError } from "../errors.ts";
 import { gitRoom } from "./git.ts";
 import { sessionToken } from "../identity.ts";
 import { endpointFromAddr, parseRedisUrl, type RedisEndpoint } from "../redis/url.ts";
+import { readServerRecord, serverRecordPath } from "./server_state.ts";
 
 /** Looks up an environment variable (`undefined` when unset). */
 export type EnvLookup = (name: string) => string | undefined;
@@ -21,10 +22,20 @@ function read(env: EnvLookup, name: string): string | undefined {
   return value === undefined || value.trim() === "" ? undefined : value;
 }
 
+/** Where the Redis endpoint came from (for `doctor`). */
+export interface EndpointSource {
+  /** The endpoint. */
+  endpoint: RedisEndpoint;
+  /** `--redis`, `--addr`, an environment variable's name, the record file, or `default`. */
+  source: string;
+}
+
 /**
  * Resolves the Redis endpoint: `--redis`, `--addr`, `AGENTROOM_REDIS_URL`,
- * `REDIS_URL`, `REDIS_ADDR`, then `redis://127.0.0.1:6379`. The Go tool's
- * `REDIS_PASSWORD` and `REDIS_TLS` apply when the address carries none.
+ * `REDIS_URL`, `REDIS_ADDR`, the server `agentroom server start` recorded for
+ * this user, then `redis://127.0.0.1:6379`. The Go tool's `REDIS_PASSWORD`
+ * and `REDIS_TLS` apply when the address carries none. Nothing here starts a
+ * server.
  *
  * @param flags the `--redis` and `--addr` values
  * @param env environment lookup
@@ -35,20 +46,43 @@ export function resolveEndpoint(
   flags: { redis?: string; addr?: string },
   env: EnvLookup,
 ): RedisEndpoint {
+  return resolveEndpointSource(flags, env).endpoint;
+}
+
+/**
+ * {@linkcode resolveEndpoint}, saying where the endpoint came from.
+ *
+ * @param flags the `--redis` and `--addr` values
+ * @param env environment lookup
+ * @returns the endpoint and its source
+ * @throws {InvalidValueError} for a malformed URL or address
+ */
+export function resolveEndpointSource(
+  flags: { redis?: string; addr?: string },
+  env: EnvLookup,
+): EndpointSource {
   let endpoint: RedisEndpoint;
-  if (flags.redis !== undefined) endpoint = parseRedisUrl(flags.redis);
-  else if (flags.addr !== undefined) endpoint = endpointFromAddr(flags.addr);
+  let source: string;
+  if (flags.redis !== undefined) [endpoint, source] = [parseRedisUrl(flags.redis), "--redis"];
+  else if (flags.addr !== undefined) [endpoint, source] = [endpointFromAddr(flags.addr), "--addr"];
   else if (read(env, "AGENTROOM_REDIS_URL")) {
     endpoint = parseRedisUrl(read(env, "AGENTROOM_REDIS_URL")!);
-  } else if (read(env, "REDIS_URL")) endpoint = parseRedisUrl(read(env, "REDIS_URL")!);
-  else if (read(env, "REDIS_ADDR")) endpoint = endpointFromAddr(read(env, "REDIS_ADDR")!);
-  else endpoint = parseRedisUrl("redis://127.0.0.1:6379");
+    source = "AGENTROOM_REDIS_URL";
+  } else if (read(env, "REDIS_URL")) {
+    [endpoint, source] = [parseRedisUrl(read(env, "REDIS_URL")!), "REDIS_URL"];
+  } else if (read(env, "REDIS_ADDR")) {
+    [endpoint, source] = [endpointFromAddr(read(env, "REDIS_ADDR")!), "REDIS_ADDR"];
+  } else {
+    const recorded = readServerRecord(env);
+    if (recorded) [endpoint, source] = [parseRedisUrl(recorded.url), serverRecordPath(env)!];
+    else [endpoint, source] = [parseRedisUrl("redis://127.0.0.1:6379"), "default"];
+  }
   const password = read(env, "REDIS_PASSWORD");
   if (password !== undefined && endpoint.password === undefined) {
     endpoint = { ...endpoint, password };
   }
   if (/^(1|true|yes)$/i.test(read(env, "REDIS_TLS") ?? "")) endpoint = { ...endpoint, tls: true };
-  return endpoint;
+  return { endpoint, source };
 }
 
 /**

@@ -37,6 +37,18 @@ export class RespParser {
   #end = 0;
   #stack: Frame[] = [];
   #bulk = -1;
+  /** Index of the top-level reply being parsed. */
+  #index = 0;
+  /** Indexes of top-level replies whose bulk strings stay bytes. */
+  #raw = new Set<number>();
+
+  /**
+   * Keeps the bulk strings of top-level reply number `index` (counting every
+   * reply since the connection opened, from 0) as `Uint8Array`, undecoded.
+   */
+  rawReply(index: number): void {
+    this.#raw.add(index);
+  }
 
   /** Adds `chunk` and returns every reply it completed, in order. */
   feed(chunk: Uint8Array): RespValue[] {
@@ -46,7 +58,10 @@ export class RespParser {
       const value = this.#next();
       if (value === undefined) break;
       const done = this.#complete(value);
-      if (done !== undefined) out.push(done);
+      if (done !== undefined) {
+        out.push(done);
+        this.#raw.delete(this.#index++);
+      }
     }
     if (this.#start === this.#end) {
       this.#start = this.#end = 0;
@@ -88,13 +103,17 @@ export class RespParser {
     }
   }
 
-  #takeBulk(): string | undefined {
+  #takeBulk(): RedisReply | undefined {
     const len = this.#bulk;
     if (this.#end - this.#start < len + 2) {
       this.#reserve(len + 2);
       return undefined;
     }
-    const value = decoder.decode(this.#buf.subarray(this.#start, this.#start + len));
+    const bytes = this.#buf.subarray(this.#start, this.#start + len);
+    // A raw reply's bulk strings are copies of the bytes (the caller asked for bytes).
+    const value = this.#raw.has(this.#index)
+      ? bytes.slice() as unknown as RedisReply
+      : decoder.decode(bytes);
     this.#start += len + 2;
     this.#bulk = -1;
     return value;

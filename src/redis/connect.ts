@@ -50,6 +50,11 @@ export async function connectRedis(
 ): Promise<RedisPort> {
   const { transport = "resp", cluster = false, ...rest } = options;
   if (cluster) {
+    if (endpoint.path !== undefined) {
+      throw new InvalidValueError(
+        `Redis Cluster nodes are addressed by host and port, not a Unix socket (${endpoint.display})`,
+      );
+    }
     if (endpoint.db !== 0) {
       throw new InvalidValueError(
         `Redis Cluster has only database 0, but ${endpoint.display} selects database ${endpoint.db}`,

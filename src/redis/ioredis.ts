@@ -14,6 +14,7 @@ import { handshake, readyPort } from "./_handshake.ts";
 import type { RedisEndpoint } from "./url.ts";
 import { clusterSlot } from "../keys.ts";
 import {
+  bytesReply,
   DEFAULT_COMMAND_TIMEOUT_MS,
   DEFAULT_CONNECT_TIMEOUT_MS,
   evalWithFallback,
@@ -55,8 +56,9 @@ export async function connectIoredis(
     ...(failFast
       ? { retryStrategy: () => null, enableOfflineQueue: false }
       : { username, password, db: endpoint.db, maxRetriesPerRequest: 1 }),
-    host: endpoint.host,
-    port: endpoint.port,
+    ...(endpoint.path !== undefined
+      ? { path: endpoint.path }
+      : { host: endpoint.host, port: endpoint.port }),
     connectTimeout: connectTimeoutMs,
   });
   const port = await open(client, endpoint.display, connectTimeoutMs, options);
@@ -206,6 +208,19 @@ class IoredisPort implements RedisPort {
       options?.signal,
     );
     return toReply(reply);
+  }
+
+  async callBytes(args: readonly RedisArg[], options?: CallOptions): Promise<Uint8Array | null> {
+    const [name, ...rest] = args;
+    const timeoutMs = options?.timeoutMs ?? this.#commandTimeoutMs;
+    const reply = await this.#guard(
+      () => this.#client.callBuffer(commandText(name), rest.map(toArg)),
+      timeoutMs,
+      commandText(name).toUpperCase(),
+      options?.signal,
+    );
+    const bytes = reply instanceof Uint8Array ? new Uint8Array(reply) : reply;
+    return bytesReply(bytes, commandText(name).toUpperCase());
   }
 
   pipeline(

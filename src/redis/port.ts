@@ -48,6 +48,12 @@ export interface RedisPort {
   /** Sends one command and resolves to its reply; a Redis error reply rejects. */
   call(args: readonly RedisArg[], options?: CallOptions): Promise<RedisReply>;
   /**
+   * Sends one command whose reply is a bulk string (or nil) and resolves to
+   * its bytes, undecoded (binary-safe values such as scratchpad entries);
+   * `null` for nil. Any other reply shape rejects; a Redis error reply rejects.
+   */
+  callBytes(args: readonly RedisArg[], options?: CallOptions): Promise<Uint8Array | null>;
+  /**
    * Sends several commands in one round trip. Each slot holds the reply or the
    * `Error` that command produced; a transport failure rejects the whole call.
    */

@@ -109,6 +109,11 @@ async function openSocket(
     signal?.removeEventListener("abort", stop);
   };
   try {
+    if (endpoint.path !== undefined) {
+      socket = await Deno.connect({ transport: "unix", path: endpoint.path });
+      if (abort.signal.aborted) throw new Error("aborted");
+      return socket;
+    }
     const tcp = await Deno.connect({
       hostname: endpoint.host,
       port: endpoint.port,
@@ -125,6 +130,8 @@ async function openSocket(
     if (signal?.aborted) throw new AbortedError(endpoint.display, signal.reason);
     const detail = timedOut
       ? `connect timed out after ${timeoutMs} ms`
+      : endpoint.path !== undefined && error instanceof Deno.errors.NotFound
+      ? "no socket at that path"
       : `${socket ? "TLS handshake failed: " : ""}${describeSocketError(error)}`;
     throw new RedisUnavailableError(endpoint.display, detail, { cause: error });
   } finally {
@@ -155,6 +162,7 @@ class RespPort implements RedisPort {
   #commandTimeoutMs: number;
   #parser = new RespParser();
   #pending: Pending[] = [];
+  #sent = 0;
   #outbox: Uint8Array[] = [];
   #failure: AgentroomError | undefined;
   #writing: Promise<void> = Promise.resolve();
@@ -196,6 +204,13 @@ class RespPort implements RedisPort {
     return reply as RedisReply;
   }
 
+  async callBytes(args: readonly RedisArg[], options?: CallOptions): Promise<Uint8Array | null> {
+    const timeoutMs = options?.timeoutMs ?? this.#commandTimeoutMs;
+    const [reply] = await this.#send([args], timeoutMs, commandName(args), options?.signal, true);
+    if (reply instanceof RespErrorReply) throw new RedisCommandError(reply.message);
+    return bytesReply(reply, commandName(args));
+  }
+
   async pipeline(
     commands: readonly (readonly RedisArg[])[],
     options?: CallOptions,
@@ -233,10 +248,14 @@ class RespPort implements RedisPort {
     timeoutMs: number,
     label: string,
     signal?: AbortSignal,
+    raw = false,
   ): Promise<RespValue[]> {
     if (this.#failure) return Promise.reject(this.#failure);
     if (signal?.aborted) return Promise.reject(new AbortedError(this.address, signal.reason));
     const bytes = encodeCommands(commands);
+    // Replies arrive in send order: this command's reply is number #sent.
+    if (raw) this.#parser.rawReply(this.#sent);
+    this.#sent += commands.length;
     return new Promise((resolve, reject) => {
       const entry: Pending = { count: commands.length, replies: [], resolve, reject };
       // A command that is given up drops the connection: its late reply must
@@ -344,6 +363,16 @@ class RespPort implements RedisPort {
     }
     closeQuietly(this.#conn);
   }
+}
+
+/**
+ * The bytes of a bulk reply read in raw mode (or `null` for nil); anything
+ * else is an error naming the command. Shared by both adapters.
+ */
+export function bytesReply(reply: unknown, command: string): Uint8Array | null {
+  if (reply === null) return null;
+  if (reply instanceof Uint8Array) return reply;
+  throw new RedisCommandError(`${command} did not answer with a bulk string`);
 }
 
 function commandName(args: readonly RedisArg[]): string {

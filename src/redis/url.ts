@@ -1,5 +1,6 @@
 /**
- * Parsing of Redis addresses: `redis://` / `rediss://` URLs and the
+ * Parsing of Redis addresses: `redis://` / `rediss://` URLs, Unix-socket URLs
+ * (`unix:///path/redis.sock?db=N`, `redis+unix:///path`) and the
  * Go-compatible `host:port` form of the `--addr` flag.
  *
  * @module
@@ -8,10 +9,12 @@ import { InvalidValueError } from "../errors.ts";
 
 /** Where and how to connect to one Redis server. */
 export interface RedisEndpoint {
-  /** Host name or IP address (IPv6 without brackets). */
+  /** Host name or IP address (IPv6 without brackets); `localhost` for a Unix socket. */
   host: string;
-  /** TCP port. */
+  /** TCP port; `0` for a Unix socket. */
   port: number;
+  /** Path of a Unix-domain socket; when set, `host` and `port` are not used. */
+  path?: string;
   /** Logical database selected after connecting. */
   db: number;
   /** ACL user name, when the URL names one. */
@@ -42,8 +45,11 @@ export function parseRedisUrl(url: string): RedisEndpoint {
   const match = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/s.exec(url.trim());
   if (!match) throw invalidUrl("expected redis://host:port or rediss://host:port");
   const scheme = match[1]!.toLowerCase();
+  if (scheme === "unix" || scheme === "redis+unix") return parseUnixUrl(match[2]!);
   if (scheme !== "redis" && scheme !== "rediss") {
-    throw invalidUrl(`unsupported scheme "${scheme}", use redis:// or rediss://`);
+    throw invalidUrl(
+      `unsupported scheme "${scheme}", use redis://, rediss:// or unix:///path/to/redis.sock`,
+    );
   }
   let rest = match[2]!;
   const hash = rest.lastIndexOf("#");
@@ -85,6 +91,54 @@ export function parseRedisUrl(url: string): RedisEndpoint {
     password,
     tls,
     display: display(scheme, host, port, db, username, password),
+  };
+}
+
+/**
+ * Parses the part after `unix://`: `[user:pass@]/absolute/path[?db=N]`.
+ */
+function parseUnixUrl(text: string): RedisEndpoint {
+  let rest = text;
+  const q = rest.indexOf("?");
+  let query = "";
+  if (q >= 0) [rest, query] = [rest.slice(0, q), rest.slice(q + 1)];
+  let username: string | undefined;
+  let password: string | undefined;
+  const at = rest.lastIndexOf("@");
+  if (at >= 0) {
+    const userinfo = rest.slice(0, at);
+    rest = rest.slice(at + 1);
+    const colon = userinfo.indexOf(":");
+    const user = decode(colon >= 0 ? userinfo.slice(0, colon) : userinfo, "user name");
+    if (user !== "") username = user;
+    if (colon >= 0) password = decode(userinfo.slice(colon + 1), "password");
+  }
+  const path = decode(rest, "socket path");
+  if (!path.startsWith("/") || path === "/") {
+    throw invalidUrl("expected unix:///absolute/path/to/redis.sock");
+  }
+  let db = 0;
+  for (const pair of query.split("&")) {
+    if (pair === "") continue;
+    const eq = pair.indexOf("=");
+    const key = eq >= 0 ? pair.slice(0, eq) : pair;
+    if (key === "db") db = parseDb(eq >= 0 ? pair.slice(eq + 1) : "");
+  }
+  let auth = "";
+  if (username !== undefined || password !== undefined) {
+    auth = `${username === undefined ? "" : encodeURIComponent(username)}${
+      password === undefined ? "" : ":***"
+    }@`;
+  }
+  return {
+    host: "localhost",
+    port: 0,
+    path,
+    db,
+    username,
+    password,
+    tls: false,
+    display: `unix://${auth}${path}${db === 0 ? "" : `?db=${db}`}`,
   };
 }
 

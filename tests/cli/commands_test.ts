@@ -108,9 +108,17 @@ Deno.test("who and leave reject extra arguments and unknown flags", async () => 
   }
 });
 
-Deno.test("version prints version, runtime, target and the executable's sha256", async () => {
+Deno.test("version prints version, runtime, target; the executable's sha256 with --verbose", async () => {
   const meta = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
-  const r = await runCli(["version", "--json"]);
+  const quick = JSON.parse((await runCli(["version", "--json"])).stdout);
+  assert.equal(quick.version, meta.version);
+  assert.equal("sha256" in quick, false, "no hashing without --verbose");
+  for (const flag of ["--version", "-V"]) {
+    const short = await runCli([flag]);
+    assert.equal(short.code, 0, short.stderr);
+    assert.equal(short.stdout, `agentroom ${meta.version}\n`);
+  }
+  const r = await runCli(["version", "--verbose", "--json"]);
   assert.equal(r.code, 0, r.stderr);
   const info = JSON.parse(r.stdout);
   assert.equal(info.version, meta.version);
@@ -123,6 +131,7 @@ Deno.test("version prints version, runtime, target and the executable's sha256",
     Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join(""),
   );
   const text = await runCli(["version"]);
+  assert.doesNotMatch(text.stdout, /sha256/);
   assert.match(text.stdout, new RegExp(`^agentroom ${meta.version.replaceAll(".", "\\.")} `));
 });
 

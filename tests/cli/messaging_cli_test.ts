@@ -100,15 +100,16 @@ Deno.test("post --to: ambiguous exits 1 listing candidates; nobody warns and use
   }
   assert.equal(await eventCount(repo), before, "nothing published on ambiguity");
   const none = ok(await alice.run(["post", "Q", "anyone?", "--to", "ghost", "--json"]), "ghost");
-  assert.match(none.stderr, /^warning: no live agent matches --to "ghost"; posting verbatim\n$/);
+  assert.equal(none.stderr, "");
   assert.equal(JSON.parse(none.stdout).to, "ghost");
-  assert.deepEqual(await inboxPayloads(repo, "ghost"), ["anyone?"]);
+  assert.equal(JSON.parse(none.stdout).mailbox, "ghost");
+  assert.deepEqual(await inboxPayloads(repo, "ghost"), [], "kept in a mailbox, not an inbox");
   const roomKey = ok(await alice.run(["post", "Q", "x", "--to", "lobby:main"]), "room key");
   assert.equal(roomKey.stderr, "");
   assert.deepEqual(
     (await roomKeyList(repo)).filter((k) => k.includes(":inbox:")),
-    [roomKeys({ repo, branch: "main" }).inbox("ghost")],
-    "a room key gets no inbox",
+    [],
+    "a room key gets no inbox (and ghost's message waits in a mailbox)",
   );
 });
 
@@ -116,11 +117,11 @@ Deno.test("inbox: messages sent while away show once, --all re-shows without mar
   const repo = uniqueRepo();
   const alice = agent(repo, "aaaa1111", "alice");
   const bob = agent(repo, "bbbb2222", "bob");
-  // bob has never been here: the exact id does not resolve, so it is kept verbatim,
-  // which is bob's id, so it lands in bob's inbox anyway
+  // bob has never been here: the exact id does not resolve, so it is kept in the
+  // mailbox of that id, which moves into bob's inbox when bob writes presence
   for (const text of ["first", "second"]) {
     const r = ok(await alice.run(["post", "NOTE", text, "--to", "bob-bbbb2222"]), text);
-    assert.match(r.stderr, /^warning: no live agent matches/);
+    assert.match(r.stdout, /kept in the mailbox of handle bob-bbbb2222/);
   }
   ok(await alice.run(["post", "NOTE", "for everyone"]), "broadcast");
   const first = ok(await bob.run(["inbox"]), "inbox");
@@ -191,8 +192,38 @@ Deno.test("ask/reply across two real processes: the asker prints the correlated 
   assert.match(result.stdout, new RegExp(`\n${replyId} +\\S+ +REPLY +bob-bbbb2222\n`));
   assert.match(result.stdout, new RegExp(`    To: alice-aaaa1111\n    ReplyTo: ${askId}\n`));
   assert.match(result.stdout, /    yes, capped at 30s\n$/);
-  const answer = jsonLines(ok(await alice.run(["inbox", "--json"]), "alice inbox").stdout);
-  assert.deepEqual(answer.map((e) => [e.id, e.reply_to]), [[replyId, askId]]);
+  // ask printed the reply: it does not reappear in alice's inbox
+  assert.equal(ok(await alice.run(["inbox", "--json"]), "alice inbox").stdout, "");
+});
+
+Deno.test("ask yourself is refused; a reply by anyone but the addressee is refused", async () => {
+  const repo = uniqueRepo();
+  const alice = agent(repo, "aaaa1111", "alice");
+  const bob = agent(repo, "bbbb2222", "bob");
+  const carol = agent(repo, "cccc3333", "carol");
+  ok(await alice.run(["post", "HI"]), "alice joins");
+  ok(await bob.run(["post", "HI"]), "bob joins");
+  ok(await carol.run(["post", "HI"]), "carol joins");
+  const before = await eventCount(repo);
+  const self = await alice.run(["ask", "me?", "--to", "alice"]);
+  assert.equal(self.code, 1);
+  assert.match(self.stderr, /^error: Cannot ask yourself: alice-aaaa1111 is this session/);
+  const sibling = await agent(repo, "aaaa1111", "helper").run(["ask", "me?", "--to", "alice"]);
+  assert.equal(sibling.code, 1, "another handle of the same session is yourself too");
+  assert.equal(await eventCount(repo), before, "nothing written");
+  const asking = alice.start(["ask", "ready?", "--to", "bob", "--timeout", "30s"]);
+  const [, askId] = await asking.until(/\(entry (\d+-\d+)\)/);
+  const wrong = await carol.run(["reply", askId!, "I am not bob"]);
+  assert.equal(wrong.code, 1);
+  assert.match(
+    wrong.stderr,
+    /^error: Cannot reply: ask \d+-\d+ is addressed to bob-bbbb2222, not carol-cccc3333; only bob-bbbb2222 can answer it/,
+  );
+  // another handle of bob's session answers as bob
+  ok(await agent(repo, "bbbb2222", "bobs-helper").run(["reply", askId!, "yes"]), "sibling");
+  const r = await asking.done();
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /REPLY +bob-bbbb2222\n/);
 });
 
 Deno.test("ask --json with the answerer waiting in wait --to-me: three agents, no sleeps", async () => {

@@ -59,7 +59,14 @@ Deno.test("post --to resolves a live handle, warns on no match, fails on ambigui
   assert.equal(JSON.parse(ok.stdout).to, "reviewer-dddd4444");
   const none = await alice.run(["post", "Q", "x", "--to", "ghost"]);
   assert.equal(none.code, 0);
-  assert.match(none.stderr, /^warning: no live agent matches --to "ghost"; posting verbatim\n$/);
+  assert.equal(none.stderr, "");
+  assert.match(none.stdout, /; no live agent is ghost: kept in the mailbox of handle ghost, /);
+  const bad = await alice.run(["post", "Q", "x", "--to", "not a handle"]);
+  assert.equal(bad.code, 0);
+  assert.match(
+    bad.stderr,
+    /^warning: no live agent matches --to "not a handle" and it is not a valid handle; posting verbatim\n$/,
+  );
   const amb = await alice.run(["post", "Q", "x", "--to", "builder"]);
   assert.equal(amb.code, 1);
   assert.match(amb.stderr, /ambiguous; candidates: builder-bbbb2222, builder-cccc3333/);
@@ -89,7 +96,11 @@ Deno.test("post bad input: one error line, documented exit code, nothing written
     [["post", "NOTE", "--to"], 2, /^error: flag --to needs a value/],
     [["post", "NOTE", "--reply-to", "garbage"], 1, /Invalid event id "garbage"/],
     [["post", "NOTE", "x", "--agent", "a".repeat(101)], 1, /longer than 100 characters/],
-    [["postt", "NOTE"], 2, /^error: unknown command "postt"; run 'agentroom --help'\n$/],
+    [
+      ["postt", "NOTE"],
+      2,
+      /^error: unknown command "postt"; did you mean 'post'\?; run 'agentroom --help'\n$/,
+    ],
     [["post", "NOTE", "--redis", "http://nope"], 2, /^error: .*redis/i],
     [["post", "NOTE", "--redis", "redis://host:99999"], 2, /port/i],
     [["post", "NOTE", "--addr", "no-port-here:"], 2, /^error: /],

@@ -199,7 +199,7 @@ Deno.test("guard --staged: usage errors exit 2, outside git exit 2, nothing stag
   for (
     const [args, message] of [
       [["guard", "--staged", "path:src"], /guard --staged takes no resources/],
-      [["guard", "--staged", "--require-held"], /takes no --lease or --require-held/],
+      [["guard", "--staged", "--require-held"], /takes no --lease, --require-held or --wait/],
       [["guard"], /missing argument: guard takes <resource>/],
     ] as const
   ) {

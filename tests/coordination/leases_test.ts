@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { sweepLapses } from "../../src/coordination/lapses.ts";
 import { roomConfig } from "../../src/config.ts";
 import { InvalidValueError, RedisCommandError } from "../../src/errors.ts";
 import {
@@ -181,15 +182,23 @@ Deno.test("releaseLease(): owner only, frees the resources, a missing lease is r
   });
 });
 
-Deno.test("a lapsed lease frees its resources; the indexes are pruned and the keys expire", async () => {
+Deno.test("a lapsed lease frees its resources, is kept until its notice is written, and the keys expire", async () => {
   await withRoom(async (room, redis) => {
     const lease = await acquired(room, alice, ["path:src/db", "db:main"], 40);
     const pttl = await redis.call(["PTTL", room.keys.leases]) as number;
-    assert.ok(pttl > 0 && pttl <= 40, `the lease keys expire with their last lease (${pttl})`);
+    assert.ok(
+      pttl > 0 && pttl <= 40 + 86_400_000,
+      `the lease keys expire a day after their last lease (${pttl})`,
+    );
     await serverPassed(room, lease.expires_at);
     assert.deepEqual(await listLeases(room), []);
     const next = await acquired(room, bob, ["path:src/db/x"], 60_000);
-    // the write pruned the lapsed lease: only the new one is indexed
+    // the lapsed lease is kept (not live) until its LEASE_EXPIRED notice is written
+    assert.deepEqual(
+      (await redis.call(["HKEYS", room.keys.leases]) as string[]).sort(),
+      [lease.id, next.id].sort(),
+    );
+    assert.equal((await sweepLapses(room)).notices, 1);
     assert.deepEqual(await redis.call(["HKEYS", room.keys.leases]), [next.id]);
     assert.deepEqual(await redis.call(["ZRANGE", room.keys.leaseExpiry, 0, -1]), [next.id]);
     assert.deepEqual(await redis.call(["ZRANGE", room.keys.leaseResources, 0, -1]), [

@@ -71,7 +71,7 @@ const malformed: [string, RegExp][] = [
   ["", /scheme|expected/],
   ["localhost:6379", /expected redis:\/\//],
   ["http://h:1", /unsupported scheme "http"/],
-  ["unix:///tmp/redis.sock", /unsupported scheme "unix"/],
+  ["http://h:1", /unsupported scheme "http"/],
   ["redis://h:abc", /invalid port "abc"/],
   ["redis://h:", /invalid port ""/],
   ["redis://h:0", /out of range/],
@@ -130,4 +130,23 @@ Deno.test("redactUrl hides the password only", () => {
   assert.deepEqual(redactUrl("redis://:pw@h"), "redis://:***@h");
   assert.deepEqual(redactUrl("redis://h:1"), "redis://h:1");
   assert.deepEqual(redactUrl("redis://u@h:1"), "redis://u@h:1");
+});
+
+Deno.test("parseRedisUrl accepts Unix-socket URLs", () => {
+  const plain = parseRedisUrl("unix:///run/agentroom/redis.sock");
+  assert.equal(plain.path, "/run/agentroom/redis.sock");
+  assert.equal(plain.db, 0);
+  assert.equal(plain.tls, false);
+  assert.equal(plain.display, "unix:///run/agentroom/redis.sock");
+  const db = parseRedisUrl("redis+unix:///tmp/r.sock?db=3");
+  assert.equal(db.path, "/tmp/r.sock");
+  assert.equal(db.db, 3);
+  assert.equal(db.display, "unix:///tmp/r.sock?db=3");
+  const auth = parseRedisUrl("unix://alice:s3cret@/tmp/r.sock");
+  assert.equal(auth.username, "alice");
+  assert.equal(auth.password, "s3cret");
+  assert.equal(auth.display, "unix://alice:***@/tmp/r.sock");
+  invalid(() => parseRedisUrl("unix://relative/path"));
+  invalid(() => parseRedisUrl("unix://"));
+  invalid(() => parseRedisUrl("unix:///tmp/r.sock?db=x"));
 });

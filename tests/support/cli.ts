@@ -22,6 +22,8 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** What was written through `stdoutBytes` (in-process runs only). */
+  stdoutBytes?: Uint8Array;
 }
 
 /** Options of one run. */
@@ -36,7 +38,7 @@ export interface RunOptions {
   /** Working directory. */
   cwd?: string;
   /** Standard input of an in-process run (a subprocess gets none). @default "" */
-  stdin?: string;
+  stdin?: string | Uint8Array;
 }
 
 /** The clean base environment of a CLI run. */
@@ -59,8 +61,8 @@ export function cliArgs(args: string[]): string[] {
 }
 
 /** A reader over a fixed text (an in-process stdin). */
-export function textReader(text: string): CliIo["stdin"] {
-  let rest = new TextEncoder().encode(text);
+export function textReader(text: string | Uint8Array): CliIo["stdin"] {
+  let rest = typeof text === "string" ? new TextEncoder().encode(text) : text;
   return {
     read(buffer) {
       if (rest.length === 0) return Promise.resolve(null);
@@ -91,6 +93,7 @@ export function startCli(args: string[], options: RunOptions = {}): Running {
   const env: Record<string, string> = { ...baseEnv(), ...options.env };
   let stdout = "";
   let stderr = "";
+  const bytes: Uint8Array[] = [];
   const waiters: (() => void)[] = [];
   const wake = () => waiters.splice(0).forEach((resolve) => resolve());
   const interrupts = new Set<() => void>();
@@ -100,6 +103,9 @@ export function startCli(args: string[], options: RunOptions = {}): Running {
     stdout: (text) => {
       stdout += text;
       wake();
+    },
+    stdoutBytes: (chunk) => {
+      bytes.push(chunk.slice());
     },
     stderr: (text) => {
       stderr += text;
@@ -142,7 +148,14 @@ export function startCli(args: string[], options: RunOptions = {}): Running {
       for (const stop of [...interrupts]) stop();
     },
     async done() {
-      return { code: await finished, stdout, stderr };
+      const code = await finished;
+      const stdoutBytes = new Uint8Array(bytes.reduce((n, b) => n + b.length, 0));
+      let offset = 0;
+      for (const b of bytes) {
+        stdoutBytes.set(b, offset);
+        offset += b.length;
+      }
+      return { code, stdout, stderr, stdoutBytes };
     },
   };
 }

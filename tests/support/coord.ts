@@ -42,6 +42,10 @@ export function untouchablePort(): RedisPort & { used: number } {
       port.used++;
       return Promise.reject(new Error("Redis must not be touched"));
     },
+    callBytes() {
+      port.used++;
+      return Promise.reject(new Error("Redis must not be touched"));
+    },
     close: () => Promise.resolve(),
   };
   return port;

@@ -26,6 +26,10 @@ export function recordingPort(
       log.push({ kind: "call", args });
       return port.call(args, options);
     },
+    callBytes: (args, options) => {
+      log.push({ kind: "call", args });
+      return port.callBytes(args, options);
+    },
     pipeline: (commands) => {
       log.push({ kind: "pipeline", commands });
       return port.pipeline(commands);
