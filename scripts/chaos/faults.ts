@@ -295,12 +295,17 @@ export async function oomScenario(profile: Profile): Promise<Row[]> {
     const filler = resolveIdentity("filler", "chaosoom0001");
     const blob = "x".repeat(8_000);
     // fill until Redis refuses
-    for (let i = 0; i < 5_000; i++) {
+    let fillError = "";
+    for (let i = 0; i < 5_000 && fillError === ""; i++) {
       try {
         await room.publish({ type: "FILL", agent: filler, payload: blob });
-      } catch {
-        break;
+      } catch (error) {
+        fillError = String((error as Error).message);
       }
+    }
+    // the server must have refused for lack of memory, else nothing below is tested
+    if (!/OOM|memory/i.test(fillError)) {
+      unclear.push(`filling did not hit maxmemory: ${fillError || "no error"}`);
     }
     // room for some of the claims and leases below, not all: the boundary is crossed mid-run
     const full = Number(
@@ -309,6 +314,13 @@ export async function oomScenario(profile: Profile): Promise<Row[]> {
     await port.call(["CONFIG", "SET", "maxmemory", String(full + 400 * 1024)]);
     const errors = new Set<string>();
     for (const [i, task] of ids.entries()) {
+      if (i === Math.floor(ids.length / 2)) {
+        // the second half runs at the limit, whatever the first half used
+        const now = Number(
+          String(await port.call(["INFO", "memory"])).match(/used_memory:(\d+)/)?.[1],
+        );
+        await port.call(["CONFIG", "SET", "maxmemory", String(now)]);
+      }
       const agent = resolveIdentity(`o${i}`, `chaosoom${1000 + i}`);
       try {
         const r = await claimTask(room, { taskId: task, agent, ttlMs: 600_000 });

@@ -49,7 +49,9 @@ export function assertFenced(context: string, marker: string, headers: string[])
       assert.ok(line.indexOf(open) < line.indexOf(close), `opens before it closes: ${line}`);
       assert.equal(count(line, marker), 2, `the marker only in the fence: ${line}`);
       assert.equal(line.match(/\[\s*\/?\s*room-data/giu)?.length, 2, `no look-alike: ${line}`);
-      // outside the fence only agentroom's own parts: an event id or a claim count
+      // outside the fence only agentroom's own parts: an event id, a claim count, an
+      // acknowledgment request, a holder's absence (`absenceNote` in src/presence.ts) and how to
+      // break its lease
       const before = line.slice(0, line.indexOf(open));
       const after = line.slice(line.indexOf(close) + close.length);
       assert.match(
@@ -59,7 +61,12 @@ export function assertFenced(context: string, marker: string, headers: string[])
       );
       assert.match(
         after,
-        /^(?: \(\d+ claimed\)| \(your acknowledgment is needed: `agentroom window ack [0-9a-f]{32}`\))?$/,
+        new RegExp(
+          "^(?: \\(\\d+ claimed\\))?(?: \\(owner absent(?:, never seen| [<0-9dhm]+)\\))?" +
+            "(?: \\(your acknowledgment is needed: `agentroom window ack [0-9a-f]{32}`\\)" +
+            "|; `agentroom lease break [0-9a-f]{32} --reason \\.\\.\\.` ends it once the owner " +
+            "has been away longer than the grace period)?$",
+        ),
         `after the fence: ${line}`,
       );
       continue;
