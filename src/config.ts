@@ -40,8 +40,8 @@ export interface RoomTunables {
   /** How many recent events `directed()` scans. @default 1000 */
   directedScan: number;
   /**
-   * Durability option: after a claim, a completion, a task release, and a lease acquire, renew
-   * or release, send `WAIT <durabilityReplicas> <durabilityTimeoutMs>` on the connection (the
+   * Durability option: after a claim, a completion, a task release or takeover, and a lease
+   * acquire, renew, release or break, send `WAIT <durabilityReplicas> <durabilityTimeoutMs>` on the connection (the
    * node) that ran the script, and throw `ReplicationTimeoutError` when fewer replicas
    * confirmed. `0` (the default) does not wait. See README "Guarantees" for what WAIT does and
    * does not promise.

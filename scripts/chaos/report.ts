@@ -129,6 +129,10 @@ each timeout is reported to the caller as \`ReplicationTimeoutError\` (CLI exit 
 here, with the change made on the new master but confirmed nowhere. A call in flight at the kill
 fails for its caller with an unknown outcome (counted as calls failed).
 
-**workers.** Not yet covered: the worker runtime is not on main yet.
+**workers.** Two \`agentroom worker\` processes of one group (concurrency 2 each, \`--min-idle 1s\`)
+run a shell command for every JOB event, which appends the event id to a file. Mid-batch, one of
+them is killed with SIGKILL and started again under the same consumer name, several times. Every
+event must have run at least once (nothing lost); reruns are counted, not violations: the
+documented delivery of workers is at least once.
 `;
 }

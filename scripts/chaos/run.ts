@@ -22,6 +22,7 @@ import { clusterScenario } from "./cluster.ts";
 import { fuzzScenario } from "./fuzz.ts";
 import { injectionScenario } from "./injection.ts";
 import { leasesScenario } from "./leases.ts";
+import { workersScenario } from "./workers.ts";
 import {
   type Profile,
   REDIS_SERVER,
@@ -70,17 +71,7 @@ export const SCENARIOS: Scenario[] = [
         examples: [],
       }]),
   },
-  {
-    name: "workers",
-    run: () =>
-      Promise.resolve([{
-        scenario: "workers",
-        check: "kill -9 mid-batch: nothing lost",
-        volume: "not yet covered: the worker runtime is not on main yet",
-        violations: null,
-        examples: [],
-      }]),
-  },
+  { name: "workers", run: onServer(workersScenario) },
 ];
 
 /** What a run found. */
