@@ -50,6 +50,7 @@
  */
 export * from "./src/config.ts";
 export * from "./src/errors.ts";
+export { confirmDurable } from "./src/durability.ts";
 export * from "./src/codec.ts";
 export * from "./src/identity.ts";
 export * from "./src/keys.ts";

@@ -39,6 +39,17 @@ export interface RoomTunables {
   mailboxMaxLen: number;
   /** How many recent events `directed()` scans. @default 1000 */
   directedScan: number;
+  /**
+   * Durability option: after a claim, a completion, a task release or takeover, and a lease
+   * acquire, renew, release or break, send `WAIT <durabilityReplicas> <durabilityTimeoutMs>` on the connection (the
+   * node) that ran the script, and throw `ReplicationTimeoutError` when fewer replicas
+   * confirmed. `0` (the default) does not wait. See README "Guarantees" for what WAIT does and
+   * does not promise.
+   * @default 0
+   */
+  durabilityReplicas: number;
+  /** How long the durability option waits for the replicas. @default 1000 */
+  durabilityTimeoutMs: number;
 }
 
 /** The address of a room: one per repository and branch. */
@@ -64,6 +75,8 @@ export const DEFAULT_TUNABLES: Readonly<RoomTunables> = Object.freeze({
   inboxTtlMs: 30 * DAY,
   mailboxMaxLen: 200,
   directedScan: 1000,
+  durabilityReplicas: 0,
+  durabilityTimeoutMs: 1000,
 });
 
 /** The lobby: the cross-repo room every agent can reach. */

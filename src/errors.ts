@@ -19,6 +19,7 @@ export type ErrorCode =
   | "aborted"
   | "ask_pending"
   | "unexpected_reply"
+  | "replication_timeout"
   | "schema_too_new";
 
 /** Base class of every agentroom error. */
@@ -168,4 +169,34 @@ function excerptOf(reply: unknown): string {
   return chars.length <= MAX_REPLY_EXCERPT
     ? text
     : chars.slice(0, MAX_REPLY_EXCERPT - 1).join("") + "…";
+}
+
+/**
+ * The durability option (`durabilityReplicas`) asked Redis to confirm a change
+ * on replicas (`WAIT`), and fewer confirmed within `durabilityTimeoutMs`. The
+ * change itself was made on the primary and stays made (`result` holds its
+ * answer); what is not known is whether a failover right now would keep it.
+ */
+export class ReplicationTimeoutError extends AgentroomError {
+  /** How many replicas confirmed. */
+  readonly confirmed: number;
+  /** How many were asked for. */
+  readonly wanted: number;
+  /** The answer of the change that was made (a claim, a lease, ...). */
+  readonly result: unknown;
+  /** Creates the error. */
+  constructor(
+    what: string,
+    details: { confirmed: number; wanted: number; timeoutMs: number; result: unknown },
+  ) {
+    super(
+      "replication_timeout",
+      `${what} was made on the primary, but only ${details.confirmed} of ${details.wanted} ` +
+        `replica(s) confirmed it within ${details.timeoutMs} ms (WAIT); a failover now could lose it`,
+    );
+    this.name = "ReplicationTimeoutError";
+    this.confirmed = details.confirmed;
+    this.wanted = details.wanted;
+    this.result = details.result;
+  }
 }

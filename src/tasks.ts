@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { confirmDurable } from "./durability.ts";
 import type { JsonValue, RoomEvent } from "./codec.ts";
 import { decodePayload, decodeStreamEntry } from "./codec.ts";
 import { InvalidValueError } from "./errors.ts";
@@ -223,6 +224,9 @@ export async function claimTask(
         config.inboxTtlMs,
       ]),
     );
+    if (result.outcome === "claimed" || result.outcome === "renewed") {
+      return await confirmDurable(room, `claim of task ${id}`, result);
+    }
     if (result.outcome !== "retry") return result;
     previous = result.previous;
   }
@@ -298,6 +302,9 @@ export async function stealTask(room: Room, options: StealTaskOptions): Promise<
       ]),
       holder,
     );
+    if (result.outcome === "stolen") {
+      return await confirmDurable(room, `takeover of task ${id}`, result);
+    }
     if (result.outcome !== "changed") return result;
   }
 }
@@ -334,7 +341,9 @@ export async function completeTask(
     options.agent.handle,
     options.agent.session_id,
   ]);
-  return decodeCompleteReply(reply);
+  const done = decodeCompleteReply(reply);
+  if (done.outcome !== "completed") return done;
+  return await confirmDurable(room, `completion of task ${id}`, done);
 }
 
 /**
@@ -358,7 +367,9 @@ export async function releaseTask(
     options.agent.handle,
     options.agent.session_id,
   ]);
-  return decodeReleaseReply(reply);
+  const released = decodeReleaseReply(reply);
+  if (released.outcome !== "released") return released;
+  return await confirmDurable(room, `release of task ${id}`, released);
 }
 
 /**

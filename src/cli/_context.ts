@@ -20,6 +20,7 @@ import {
   type EnvLookup,
   envValue,
   resolveCluster,
+  resolveDurability,
   resolveEndpoint,
   resolveRoomName,
   resolveToken,
@@ -148,6 +149,7 @@ export class Context {
         );
       }
       this.#settings = {
+        durability: resolveDurability(env),
         endpoint,
         ...resolveRoomName({ repo: this.flag("repo"), branch: this.flag("branch") }, {
           cwd: this.io.cwd,
@@ -171,7 +173,10 @@ export class Context {
   async room(): Promise<Room> {
     if (!this.#room) {
       const settings = this.settings;
-      const config = roomConfig({ repo: settings.repo, branch: settings.branch });
+      const config = roomConfig({ repo: settings.repo, branch: settings.branch }, {
+        durabilityReplicas: settings.durability.replicas,
+        durabilityTimeoutMs: settings.durability.timeoutMs,
+      });
       this.#port = await connectRedis(settings.endpoint, {
         transport: settings.transport,
         cluster: settings.cluster,

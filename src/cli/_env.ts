@@ -5,7 +5,7 @@
  * @module
  */
 import type { RedisEndpoint } from "../redis/url.ts";
-import type { EnvLookup } from "../process/settings.ts";
+import { type EnvLookup, envValue } from "../process/settings.ts";
 import { UsageError } from "./_args.ts";
 
 export {
@@ -33,6 +33,31 @@ export interface Settings {
   transport: "resp" | "ioredis";
   /** Whether the endpoint is a seed node of a Redis Cluster (ioredis). */
   cluster: boolean;
+  /** The durability option: replicas to wait for (0: off) and how long. */
+  durability: { replicas: number; timeoutMs: number };
+}
+
+/**
+ * The durability option from `AGENTROOM_DURABILITY` (`replica`: wait for one
+ * replica after claims and leases; `none` or unset: do not wait) and
+ * `AGENTROOM_DURABILITY_TIMEOUT_MS` (default 1000).
+ *
+ * @param env environment lookup
+ * @throws {UsageError} for any other value
+ */
+export function resolveDurability(env: EnvLookup): { replicas: number; timeoutMs: number } {
+  const mode = (envValue(env, "AGENTROOM_DURABILITY") ?? "none").trim().toLowerCase();
+  if (mode !== "none" && mode !== "replica" && mode !== "") {
+    throw new UsageError(`AGENTROOM_DURABILITY must be replica or none, got ${mode}`);
+  }
+  const rawTimeout = envValue(env, "AGENTROOM_DURABILITY_TIMEOUT_MS");
+  const timeoutMs = rawTimeout === undefined || rawTimeout === "" ? 1000 : Number(rawTimeout);
+  if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new UsageError(
+      `AGENTROOM_DURABILITY_TIMEOUT_MS must be a positive whole number of ms, got ${rawTimeout}`,
+    );
+  }
+  return { replicas: mode === "replica" ? 1 : 0, timeoutMs };
 }
 
 /**

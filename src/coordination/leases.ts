@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { confirmDurable } from "../durability.ts";
 import {
   actorArgs,
   checkDuration,
@@ -94,6 +95,9 @@ export async function acquireLease(
         ...resources,
       ]),
     );
+    if (result.outcome === "acquired") {
+      return await confirmDurable(room, `lease ${result.lease.id}`, result);
+    }
     if (result.outcome !== "exists") return result; // exists: a 128-bit id collision, draw again
   }
 }
@@ -117,7 +121,9 @@ export async function renewLease(
     id,
     ttl,
   ]);
-  return decodeLeaseRenewReply(reply);
+  const renewed = decodeLeaseRenewReply(reply);
+  if (renewed.outcome !== "renewed") return renewed;
+  return await confirmDurable(room, `renewal of lease ${id}`, renewed);
 }
 
 /**
@@ -137,7 +143,9 @@ export async function releaseLease(
     ...actorArgs(room, options.agent),
     id,
   ]);
-  return decodeLeaseReleaseReply(reply);
+  const released = decodeLeaseReleaseReply(reply);
+  if (released.outcome !== "released") return released;
+  return await confirmDurable(room, `release of lease ${id}`, released);
 }
 
 /** What {@linkcode breakLease} needs. */
@@ -202,6 +210,9 @@ export async function breakLease(
         room.config.inboxTtlMs,
       ]),
     );
+    if (result.outcome === "broken") {
+      return await confirmDurable(room, `break of lease ${id}`, result);
+    }
     if (result.outcome !== "changed") return result;
   }
 }

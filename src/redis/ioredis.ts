@@ -12,6 +12,7 @@ import { AbortedError, RedisCommandError, RedisUnavailableError, TimeoutError } 
 import type { CallOptions, LuaScript, RedisArg, RedisPort, RedisReply } from "./port.ts";
 import { handshake, readyPort } from "./_handshake.ts";
 import type { RedisEndpoint } from "./url.ts";
+import { clusterSlot } from "../keys.ts";
 import {
   bytesReply,
   DEFAULT_COMMAND_TIMEOUT_MS,
@@ -275,6 +276,33 @@ class IoredisPort implements RedisPort {
     options?: CallOptions,
   ): Promise<RedisReply> {
     return evalWithFallback(this, script, [keys.length, ...keys, ...args], options);
+  }
+
+  /**
+   * `WAIT` on the connection that ran the scripts: the client itself, or in a
+   * cluster the connection to the master that serves `key`'s slot (ioredis
+   * keeps one connection per node, so that is the one the script went over).
+   */
+  async waitForReplicas(key: string, replicas: number, timeoutMs: number): Promise<number> {
+    const client = this.#client;
+    let node: Redis = client as Redis;
+    if (client instanceof Cluster) {
+      const owner = client.slots[clusterSlot(key)]?.[0];
+      const found = owner === undefined
+        ? undefined
+        : client.nodes("master").find((n) => `${n.options.host}:${n.options.port}` === owner);
+      if (!found) {
+        throw new RedisUnavailableError(this.address, `no known master serves the slot of ${key}`);
+      }
+      node = found;
+    }
+    const reply = await this.#guard(
+      () => node.call("WAIT", String(replicas), String(timeoutMs)),
+      timeoutMs + this.#commandTimeoutMs,
+      "WAIT",
+      undefined,
+    );
+    return Number(reply);
   }
 
   close(): Promise<void> {

@@ -68,6 +68,14 @@ export interface RedisPort {
     args: readonly RedisArg[],
     options?: CallOptions,
   ): Promise<RedisReply>;
+  /**
+   * Sends `WAIT replicas timeoutMs` on the connection that serves `key` (in a
+   * cluster: the master of its slot, the connection that ran the script), so
+   * it waits for every write that connection made; resolves to how many
+   * replicas acknowledged. Optional: a port without it cannot offer the
+   * durability option.
+   */
+  waitForReplicas?(key: string, replicas: number, timeoutMs: number): Promise<number>;
   /** Closes the connection (pending commands reject); safe to call more than once. */
   close(): Promise<void>;
 }

@@ -230,6 +230,14 @@ class RespPort implements RedisPort {
     return evalWithFallback(this, script, [keys.length, ...keys, ...args], options);
   }
 
+  /** `WAIT` on this connection (the one that ran the scripts); `key` needs no routing here. */
+  async waitForReplicas(_key: string, replicas: number, timeoutMs: number): Promise<number> {
+    const reply = await this.call(["WAIT", replicas, timeoutMs], {
+      timeoutMs: timeoutMs + this.#commandTimeoutMs,
+    });
+    return Number(reply);
+  }
+
   async close(): Promise<void> {
     this.#fail(new RedisUnavailableError(this.address, "connection is closed"));
     await Promise.all([this.#reading, this.#writing]);
