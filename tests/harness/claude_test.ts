@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { conformanceTests } from "./support/suite.ts";
 import assert from "node:assert/strict";
 import { prepareForTests } from "../../scripts/harness/install.ts";
 import { ok } from "../support/cli.ts";
@@ -19,19 +20,9 @@ import {
   type Reply,
   startAnthropicServer,
 } from "./support/anthropic.ts";
-import {
-  caseAndControl,
-  deltaOnly,
-  digestFenced,
-  fileUnchanged,
-  mentions,
-  ownShellLease,
-  requestTexts,
-  sessionEndedAsk,
-} from "./support/conformance.ts";
+import { caseAndControl, mentions, requestTexts } from "./support/conformance.ts";
 import {
   agentroomAs,
-  FILES,
   harnessEnv,
   makeWorkspace,
   readFile,
@@ -198,94 +189,15 @@ async function ownScene(variant: Variant, prefix = ""): Promise<OwnScene> {
   return { ws, run, yAfter: await readFile(ws, "src/y.ts"), events: await roomEvents(ws) };
 }
 
-Deno.test({
-  name: "harness claude: digest, delta, refused edit, SESSION_ENDED (case and control)",
-  ignore: claude === undefined,
-  async fn(t) {
-    const real = await foreignScene("case");
-    const control = await foreignScene("control");
-    try {
-      await t.step("the session-start digest reached the model, fenced", () => {
-        caseAndControl(
-          "claude",
-          "the session-start digest reached the model, fenced",
-          digestFenced(real.first.requests, real.note),
-          digestFenced(control.first.requests, control.note),
-        );
-      });
-      await t.step("the resumed session's next prompt carries only the delta", () => {
-        caseAndControl(
-          "claude",
-          "the next prompt (claude -p --resume) carries only the delta",
-          deltaOnly(real.first.requests, real.second.requests, real.laterNote, real.note),
-          deltaOnly(
-            control.first.requests,
-            control.second.requests,
-            control.laterNote,
-            control.note,
-          ),
-        );
-      });
-      await t.step("an edit of another agent's leased file is refused (no guard variable)", () => {
-        caseAndControl(
-          "claude",
-          "an edit of another agent's leased file is refused, the file unchanged",
-          fileUnchanged("src/x.ts", FILES["src/x.ts"]!, real.xAfter, real.first.requests),
-          fileUnchanged("src/x.ts", FILES["src/x.ts"]!, control.xAfter, control.first.requests),
-        );
-      });
-      await t.step("SESSION_ENDED carries the opening ask", () => {
-        caseAndControl(
-          "claude",
-          "SESSION_ENDED carries the opening ask",
-          sessionEndedAsk(real.events, real.ask),
-          sessionEndedAsk(control.events, control.ask),
-        );
-      });
-    } finally {
-      await real.ws.remove();
-      await control.ws.remove();
-    }
-  },
-});
-
-Deno.test({
-  name: "harness claude: a lease taken through the Bash tool does not block the same session",
-  ignore: claude === undefined,
-  async fn() {
-    const real = await ownScene("case");
-    const control = await ownScene("control");
-    // a second control: the same script, the lease taken as another session
-    const foreign = await ownScene("case", "AGENTROOM_SESSION_ID=someone-else-4d2e ");
-    try {
-      const check = (s: OwnScene) =>
-        ownShellLease(
-          s.events,
-          s.run.requests,
-          "path:src/y.ts",
-          "src/y.ts",
-          FILES["src/y.ts"]!,
-          s.yAfter,
-        );
-      const verdict = check(real);
-      caseAndControl(
-        "claude",
-        "a lease taken through the Bash tool is this session's own and does not block its edit",
-        verdict,
-        check(control),
-      );
-      caseAndControl(
-        "claude",
-        "(control: the same lease taken as another session blocks the edit)",
-        verdict,
-        check(foreign),
-      );
-    } finally {
-      await real.ws.remove();
-      await control.ws.remove();
-      await foreign.ws.remove();
-    }
-  },
+conformanceTests({
+  name: "claude",
+  ready: claude !== undefined,
+  resume: "claude -p --resume",
+  resumedWord: "resumed",
+  edit: "an edit",
+  shell: "the Bash tool",
+  foreignScene,
+  ownScene,
 });
 
 /** Every text of the requests sent after the first `n` (what the model saw later in the run). */

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { conformanceTests } from "./support/suite.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { prepareForTests } from "../../scripts/harness/install.ts";
@@ -17,16 +18,7 @@ import { ok } from "../support/cli.ts";
 import type { ModelServer } from "./support/anthropic.ts";
 import { responsesInOrder, type ResponsesReply, startResponsesServer } from "./support/openai.ts";
 import {
-  caseAndControl,
-  deltaOnly,
-  digestFenced,
-  fileUnchanged,
-  ownShellLease,
-  sessionEndedAsk,
-} from "./support/conformance.ts";
-import {
   agentroomAs,
-  FILES,
   harnessEnv,
   makeWorkspace,
   readFile,
@@ -208,91 +200,13 @@ async function ownScene(variant: Variant, prefix = ""): Promise<OwnScene> {
   return { ws, run, yAfter: await readFile(ws, "src/y.ts"), events: await roomEvents(ws) };
 }
 
-Deno.test({
-  name: "harness codex: digest, delta, refused edit, SESSION_ENDED (case and control)",
-  ignore: codex === undefined,
-  async fn(t) {
-    const real = await foreignScene("case");
-    const control = await foreignScene("control");
-    try {
-      await t.step("the session-start digest reached the model, fenced", () => {
-        caseAndControl(
-          "codex",
-          "the session-start digest reached the model, fenced",
-          digestFenced(real.first.requests, real.note),
-          digestFenced(control.first.requests, control.note),
-        );
-      });
-      await t.step("the resumed session's next prompt carries only the delta", () => {
-        caseAndControl(
-          "codex",
-          "the next prompt (codex exec resume) carries only the delta",
-          deltaOnly(real.first.requests, real.second.requests, real.laterNote, real.note),
-          deltaOnly(
-            control.first.requests,
-            control.second.requests,
-            control.laterNote,
-            control.note,
-          ),
-        );
-      });
-      await t.step("an edit of another agent's leased file is refused (no guard variable)", () => {
-        caseAndControl(
-          "codex",
-          "an apply_patch of another agent's leased file is refused, the file unchanged",
-          fileUnchanged("src/x.ts", FILES["src/x.ts"]!, real.xAfter, real.first.requests),
-          fileUnchanged("src/x.ts", FILES["src/x.ts"]!, control.xAfter, control.first.requests),
-        );
-      });
-      await t.step("SESSION_ENDED carries the opening ask", () => {
-        caseAndControl(
-          "codex",
-          "SESSION_ENDED carries the opening ask",
-          sessionEndedAsk(real.events, real.ask),
-          sessionEndedAsk(control.events, control.ask),
-        );
-      });
-    } finally {
-      await real.ws.remove();
-      await control.ws.remove();
-    }
-  },
-});
-
-Deno.test({
-  name: "harness codex: a lease taken through the shell tool does not block the same session",
-  ignore: codex === undefined,
-  async fn() {
-    const real = await ownScene("case");
-    const control = await ownScene("control");
-    const foreign = await ownScene("case", "AGENTROOM_SESSION_ID=someone-else-4d2e ");
-    try {
-      const check = (s: OwnScene) =>
-        ownShellLease(
-          s.events,
-          s.run.requests,
-          "path:src/y.ts",
-          "src/y.ts",
-          FILES["src/y.ts"]!,
-          s.yAfter,
-        );
-      const verdict = check(real);
-      caseAndControl(
-        "codex",
-        "a lease taken through exec_command is this session's own and does not block its patch",
-        verdict,
-        check(control),
-      );
-      caseAndControl(
-        "codex",
-        "(control: the same lease taken as another session blocks the patch)",
-        verdict,
-        check(foreign),
-      );
-    } finally {
-      await real.ws.remove();
-      await control.ws.remove();
-      await foreign.ws.remove();
-    }
-  },
+conformanceTests({
+  name: "codex",
+  ready: codex !== undefined,
+  resume: "codex exec resume",
+  resumedWord: "resumed",
+  edit: "an apply_patch",
+  shell: "the shell tool",
+  foreignScene,
+  ownScene,
 });
