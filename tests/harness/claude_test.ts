@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { conformanceTests } from "./support/suite.ts";
+import { BOB, conformanceTests, playForeignScene, type Variant } from "./support/suite.ts";
 import assert from "node:assert/strict";
 import { prepareForTests } from "../../scripts/harness/install.ts";
 import { ok } from "../support/cli.ts";
@@ -40,9 +40,6 @@ if (prepared.state === "failed") {
     throw prepared.error;
   });
 }
-
-/** A case run has agentroom's hooks; its control has them removed. */
-type Variant = "case" | "control";
 
 /** One `claude -p` run in a workspace, with its request log. */
 interface ClaudeRun {
@@ -95,62 +92,34 @@ async function workspace(variant: Variant): Promise<Workspace> {
   return ws;
 }
 
-/** Another agent (its own session) in the room. */
-const BOB = "bob-session-7f3a9c";
-
-/** What one run of the "another agent leases src/x.ts" scene produced. */
-interface ForeignScene {
-  ws: Workspace;
-  ask: string;
-  note: string;
-  laterNote: string;
-  first: ClaudeRun;
-  second: ClaudeRun;
-  xAfter: string;
-  events: Record<string, unknown>[];
-}
-
 /**
  * Bob posts a NOTE and leases src/x.ts; the session edits src/x.ts, then is
  * resumed with a second prompt after Bob posted another NOTE.
  */
-async function foreignScene(variant: Variant): Promise<ForeignScene> {
+async function foreignScene(variant: Variant) {
   const ws = await workspace(variant);
-  const tag = crypto.randomUUID().slice(0, 8);
-  const note = `deploy freeze until five ${tag}`;
-  const laterNote = `freeze lifted ${tag}`;
-  ok(await agentroomAs(ws, BOB, ["post", "NOTE", note], "bob"), "bob posts");
-  ok(
-    await agentroomAs(
-      ws,
-      BOB,
-      ["lease", "acquire", "path:src/x.ts", "--purpose", "refactor"],
-      "bob",
-    ),
-    "bob leases src/x.ts",
-  );
-  const ask = `bump x in src/x.ts ${tag}`;
-  const first = await claudeRun(ws, ask, [
-    {
-      tool: {
-        name: "Edit",
-        input: {
-          file_path: `${ws.dir}/src/x.ts`,
-          old_string: "x = 1",
-          new_string: "x = 2",
+  return await playForeignScene(
+    ws,
+    (ask) =>
+      claudeRun(ws, ask, [
+        {
+          tool: {
+            name: "Edit",
+            input: {
+              file_path: `${ws.dir}/src/x.ts`,
+              old_string: "x = 1",
+              new_string: "x = 2",
+            },
+          },
         },
-      },
-    },
-    { text: "done" },
-  ]);
-  const xAfter = await readFile(ws, "src/x.ts");
-  const events = await roomEvents(ws);
-  ok(await agentroomAs(ws, BOB, ["post", "NOTE", laterNote], "bob"), "bob posts again");
-  const second = await claudeRun(ws, "and now?", [{ text: "noted" }], [
-    "--resume",
-    first.sessionId,
-  ]);
-  return { ws, ask, note, laterNote, first, second, xAfter, events };
+        { text: "done" },
+      ]),
+    (first) =>
+      claudeRun(ws, "and now?", [{ text: "noted" }], [
+        "--resume",
+        first.sessionId,
+      ]),
+  );
 }
 
 /** What one run of the "lease through the Bash tool, then edit" scene produced. */

@@ -10,15 +10,13 @@
  *
  * @module
  */
-import { conformanceTests } from "./support/suite.ts";
+import { conformanceTests, playForeignScene, type Variant } from "./support/suite.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { prepareForTests } from "../../scripts/harness/install.ts";
-import { ok } from "../support/cli.ts";
 import type { ModelServer } from "./support/anthropic.ts";
 import { responsesInOrder, type ResponsesReply, startResponsesServer } from "./support/openai.ts";
 import {
-  agentroomAs,
   harnessEnv,
   makeWorkspace,
   readFile,
@@ -39,9 +37,6 @@ if (prepared.state === "failed") {
 
 /** The model Codex is told to use (with it, Codex offers `apply_patch` and `exec_command`). */
 const MODEL = "gpt-5.5";
-
-/** A case run has agentroom's hooks; its control has them removed. */
-type Variant = "case" | "control";
 
 /** One `codex exec` run in a workspace, with its request log. */
 interface CodexRun {
@@ -121,9 +116,6 @@ async function workspace(variant: Variant): Promise<Workspace> {
   return ws;
 }
 
-/** Another agent (its own session) in the room. */
-const BOB = "bob-session-7f3a9c";
-
 /** A patch that bumps the constant of src/<name>.ts. */
 function bump(name: "x" | "y"): ResponsesReply {
   return {
@@ -135,43 +127,17 @@ function bump(name: "x" | "y"): ResponsesReply {
   };
 }
 
-interface ForeignScene {
-  ws: Workspace;
-  ask: string;
-  note: string;
-  laterNote: string;
-  first: CodexRun;
-  second: CodexRun;
-  xAfter: string;
-  events: Record<string, unknown>[];
-}
-
 /**
  * Bob posts a NOTE and leases src/x.ts; the session patches src/x.ts, then is
  * resumed (`codex exec resume`) after Bob posted another NOTE.
  */
-async function foreignScene(variant: Variant): Promise<ForeignScene> {
+async function foreignScene(variant: Variant) {
   const ws = await workspace(variant);
-  const tag = crypto.randomUUID().slice(0, 8);
-  const note = `deploy freeze until five ${tag}`;
-  const laterNote = `freeze lifted ${tag}`;
-  ok(await agentroomAs(ws, BOB, ["post", "NOTE", note], "bob"), "bob posts");
-  ok(
-    await agentroomAs(
-      ws,
-      BOB,
-      ["lease", "acquire", "path:src/x.ts", "--purpose", "refactor"],
-      "bob",
-    ),
-    "bob leases src/x.ts",
+  return await playForeignScene(
+    ws,
+    (ask) => codexRun(ws, ask, [bump("x"), { text: "done" }]),
+    (first) => codexRun(ws, "and now?", [{ text: "noted" }], first.threadId),
   );
-  const ask = `bump x in src/x.ts ${tag}`;
-  const first = await codexRun(ws, ask, [bump("x"), { text: "done" }]);
-  const xAfter = await readFile(ws, "src/x.ts");
-  const events = await roomEvents(ws);
-  ok(await agentroomAs(ws, BOB, ["post", "NOTE", laterNote], "bob"), "bob posts again");
-  const second = await codexRun(ws, "and now?", [{ text: "noted" }], first.threadId);
-  return { ws, ask, note, laterNote, first, second, xAfter, events };
 }
 
 interface OwnScene {

@@ -12,11 +12,10 @@
  *
  * @module
  */
-import { conformanceTests } from "./support/suite.ts";
+import { conformanceTests, playForeignScene, type Variant } from "./support/suite.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { prepareForTests } from "../../scripts/harness/install.ts";
-import { ok } from "../support/cli.ts";
 import {
   inOrder,
   type ModelServer,
@@ -24,7 +23,6 @@ import {
   startAnthropicServer,
 } from "./support/anthropic.ts";
 import {
-  agentroomAs,
   harnessEnv,
   makeWorkspace,
   readFile,
@@ -43,8 +41,6 @@ if (prepared.state === "failed") {
 }
 
 /** A case run has agentroom's extension; its control has it removed. */
-type Variant = "case" | "control";
-
 /** One `pi -p` run in a workspace, with its request log. */
 interface PiRun {
   code: number;
@@ -106,49 +102,21 @@ async function workspace(variant: Variant): Promise<Workspace> {
   return ws;
 }
 
-/** Another agent (its own session) in the room. */
-const BOB = "bob-session-7f3a9c";
-
-interface ForeignScene {
-  ws: Workspace;
-  ask: string;
-  note: string;
-  laterNote: string;
-  first: PiRun;
-  second: PiRun;
-  xAfter: string;
-  events: Record<string, unknown>[];
-}
-
 /**
  * Bob posts a NOTE and leases src/x.ts; the session writes src/x.ts, then is
  * continued (`pi --continue`) after Bob posted another NOTE.
  */
-async function foreignScene(variant: Variant): Promise<ForeignScene> {
+async function foreignScene(variant: Variant) {
   const ws = await workspace(variant);
-  const tag = crypto.randomUUID().slice(0, 8);
-  const note = `deploy freeze until five ${tag}`;
-  const laterNote = `freeze lifted ${tag}`;
-  ok(await agentroomAs(ws, BOB, ["post", "NOTE", note], "bob"), "bob posts");
-  ok(
-    await agentroomAs(
-      ws,
-      BOB,
-      ["lease", "acquire", "path:src/x.ts", "--purpose", "refactor"],
-      "bob",
-    ),
-    "bob leases src/x.ts",
+  return await playForeignScene(
+    ws,
+    (ask) =>
+      piRun(ws, ask, [
+        { tool: { name: "write", input: { path: "src/x.ts", content: "export const x = 2;\n" } } },
+        { text: "done" },
+      ]),
+    () => piRun(ws, "and now?", [{ text: "noted" }], ["--continue"]),
   );
-  const ask = `bump x in src/x.ts ${tag}`;
-  const first = await piRun(ws, ask, [
-    { tool: { name: "write", input: { path: "src/x.ts", content: "export const x = 2;\n" } } },
-    { text: "done" },
-  ]);
-  const xAfter = await readFile(ws, "src/x.ts");
-  const events = await roomEvents(ws);
-  ok(await agentroomAs(ws, BOB, ["post", "NOTE", laterNote], "bob"), "bob posts again");
-  const second = await piRun(ws, "and now?", [{ text: "noted" }], ["--continue"]);
-  return { ws, ask, note, laterNote, first, second, xAfter, events };
 }
 
 interface OwnScene {

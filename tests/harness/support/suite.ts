@@ -16,7 +16,8 @@ import {
   type RoomEvent,
   sessionEndedAsk,
 } from "./conformance.ts";
-import { FILES, type Workspace } from "./workspace.ts";
+import { agentroomAs, FILES, readFile, roomEvents, type Workspace } from "./workspace.ts";
+import { ok } from "../../support/cli.ts";
 
 /** A case run has agentroom's hooks; its control has them removed. */
 export type Variant = "case" | "control";
@@ -39,6 +40,46 @@ export interface OwnRun {
   run: { requests: RecordedRequest[] };
   yAfter: string;
   events: RoomEvent[];
+}
+
+/** Another agent (its own session) in the room. */
+export const BOB = "bob-session-7f3a9c";
+
+/**
+ * The "another agent leases src/x.ts" scene, the same for every harness: Bob
+ * posts a NOTE and leases src/x.ts; `edit` runs the harness's first prompt
+ * (which edits src/x.ts); Bob posts another NOTE; `resume` continues the
+ * session with a second prompt.
+ *
+ * @param ws the workspace
+ * @param edit runs the first prompt, given the opening ask
+ * @param resume continues the session after the first run
+ */
+export async function playForeignScene<R extends { requests: RecordedRequest[] }>(
+  ws: Workspace,
+  edit: (ask: string) => Promise<R>,
+  resume: (first: R) => Promise<R>,
+): Promise<ForeignRun & { first: R; second: R }> {
+  const tag = crypto.randomUUID().slice(0, 8);
+  const note = `deploy freeze until five ${tag}`;
+  const laterNote = `freeze lifted ${tag}`;
+  ok(await agentroomAs(ws, BOB, ["post", "NOTE", note], "bob"), "bob posts");
+  ok(
+    await agentroomAs(
+      ws,
+      BOB,
+      ["lease", "acquire", "path:src/x.ts", "--purpose", "refactor"],
+      "bob",
+    ),
+    "bob leases src/x.ts",
+  );
+  const ask = `bump x in src/x.ts ${tag}`;
+  const first = await edit(ask);
+  const xAfter = await readFile(ws, "src/x.ts");
+  const events = await roomEvents(ws);
+  ok(await agentroomAs(ws, BOB, ["post", "NOTE", laterNote], "bob"), "bob posts again");
+  const second = await resume(first);
+  return { ws, ask, note, laterNote, first, second, xAfter, events };
 }
 
 /** One harness's scenes and wording. */
