@@ -5,7 +5,7 @@
  * @module
  */
 import { decodeStreamEntries, type RoomEvent } from "../src/codec.ts";
-import { commitCursor, joinCursor, readCursor } from "./cursors.ts";
+import { commitCursor, joinCursor, readCursor, streamIdAfter } from "./cursors.ts";
 import type { DigestSection } from "../src/fence.ts";
 import { type InboxEntry, markInboxRead, unreadInbox } from "../src/inbox.ts";
 import { roster } from "../src/presence.ts";
@@ -81,10 +81,7 @@ export async function inboxQuiet(ctx: HookContext): Promise<boolean> {
   if (others.length > 0) return false;
   const last = (newest as [string, unknown][])[0]?.[0];
   if (last === undefined) return true;
-  const read = typeof cursor === "string" ? cursor : "0-0";
-  const [lm = 0, ls = 0] = last.split("-").map(Number);
-  const [rm = 0, rs = 0] = read.split("-").map(Number);
-  return lm < rm || (lm === rm && ls <= rs);
+  return !streamIdAfter(last, typeof cursor === "string" ? cursor : "0-0");
 }
 
 /** Most older events counted (not shown) when more than {@linkcode SCAN_LIMIT} are new. */

@@ -11,6 +11,18 @@ import { ADVANCE_CURSOR } from "../src/scripts.ts";
 import { textReply } from "../src/replies.ts";
 
 /**
+ * Whether stream id `a` comes after stream id `b` (`ms-seq`, compared as numbers).
+ *
+ * @param a a stream id
+ * @param b a stream id
+ */
+export function streamIdAfter(a: string, b: string): boolean {
+  const [am = 0, as = 0] = a.split("-").map(Number);
+  const [bm = 0, bs = 0] = b.split("-").map(Number);
+  return am > bm || (am === bm && as > bs);
+}
+
+/**
  * The session's cursor in this room, or `undefined` when it never read it.
  *
  * @param room the room

@@ -12,7 +12,7 @@
  * @module
  */
 import { refreshPresence } from "../src/presence.ts";
-import { commitCursor, readCursor } from "./cursors.ts";
+import { commitCursor, readCursor, streamIdAfter } from "./cursors.ts";
 import type { HookContext, HookReply } from "./_context.ts";
 import { inboxSection } from "./_sections.ts";
 
@@ -20,13 +20,6 @@ import { inboxSection } from "./_sections.ts";
 function senderName(agentId: string): string {
   const safe = agentId.replace(/[^A-Za-z0-9._@-]/g, "?");
   return safe.length > 60 ? `${safe.slice(0, 60)}...` : safe || "?";
-}
-
-/** Compares two stream ids (`ms-seq`). */
-function newer(a: string, b: string): boolean {
-  const [am = 0, as = 0] = a.split("-").map(Number);
-  const [bm = 0, bs = 0] = b.split("-").map(Number);
-  return am > bm || (am === bm && as > bs);
 }
 
 /** Runs the stop hook. */
@@ -43,8 +36,8 @@ export async function stop(ctx: HookContext): Promise<HookReply> {
   ]);
   const ids = [...inbox.shown].filter((id) => /^\d+-\d+$/.test(id));
   if (ids.length === 0) return {};
-  const newest = ids.reduce((a, b) => (newer(b, a) ? b : a));
-  if (blockedFor !== undefined && !newer(newest, blockedFor)) return {};
+  const newest = ids.reduce((a, b) => (streamIdAfter(b, a) ? b : a));
+  if (blockedFor !== undefined && !streamIdAfter(newest, blockedFor)) return {};
   const senders = [...new Set(inbox.events.map((e) => senderName(e.agent_id)))].slice(0, 5);
   const count = inbox.events.length;
   const reason = `agentroom: ${count} unread message${count === 1 ? "" : "s"} addressed to ` +
